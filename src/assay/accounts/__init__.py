@@ -1,0 +1,1 @@
+"""Accounts: users, passwords, web sessions, login throttling and personal API tokens."""

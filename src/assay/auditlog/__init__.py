@@ -1,0 +1,1 @@
+"""Audit trail: hash-chained events written in the same transaction as the change they record."""

@@ -1,0 +1,8 @@
+"""Imports every model module so that `Base.metadata` knows all tables (for Alembic and tests)."""
+
+from assay.accounts import models as accounts_models
+from assay.auditlog import models as auditlog_models
+from assay.db.base import Base
+from assay.tenancy import models as tenancy_models
+
+__all__ = ["Base", "accounts_models", "auditlog_models", "tenancy_models"]

@@ -1,0 +1,1 @@
+"""Tenancy: organizations (MSP, client, auditor firm), memberships and auditor access grants."""

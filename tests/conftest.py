@@ -1,0 +1,113 @@
+"""Test database set-up: one migrated database per run, SQLite or PostgreSQL, emptied per test.
+
+`ASSAY_TEST_DB=postgresql` runs the suite on the PostgreSQL server at `ASSAY_TEST_PG_URL`
+(default 127.0.0.1:5432, database `test`) in a schema of its own that is dropped afterwards.
+When the server is missing the run fails; it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from assay.config import settings
+from assay.db.engine import engine_for, make_engine, session_factory
+from assay.db.migrate import upgrade
+from assay.db.registry import Base
+
+PG_URL = os.environ.get("ASSAY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def backend() -> str:
+    return os.environ.get("ASSAY_TEST_DB", "sqlite")
+
+
+def pytest_report_header() -> str:
+    return f"assay test database: {backend()}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if backend() == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'assay-test.db'}"
+        return
+    if backend() != "postgresql":
+        raise pytest.UsageError(f"ASSAY_TEST_DB must be sqlite or postgresql, not {backend()}")
+    schema = f"assay_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # the server is required: fail, never skip
+        pytest.fail(f"PostgreSQL is required for this run but unreachable at {PG_URL}: {exc}")
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _environment(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    data_dir = tmp_path_factory.mktemp("data")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ASSAY_DATA_DIR", str(data_dir))
+    patch.setenv("ASSAY_DATABASE_URL", database_url)
+    patch.setenv("ASSAY_SECRET_KEY", "test-secret-key-not-for-production")
+    settings.cache_clear()
+    upgrade(engine_for(database_url))
+    yield
+    engine_for(database_url).dispose()
+    engine_for.cache_clear()
+    settings.cache_clear()
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str, _environment: None) -> Engine:
+    return engine_for(database_url)
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+            conn.execute(text("DELETE FROM sqlite_sequence"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(engine: Engine) -> Iterator[None]:
+    yield
+    _empty_all_tables(engine)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session for arranging and inspecting data; commit explicitly to make rows visible."""
+    db = session_factory(engine)()
+    try:
+        yield db
+    finally:
+        db.rollback()
+        db.close()
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return settings().data_dir
+
+
+__all__ = ["make_engine"]

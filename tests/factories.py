@@ -1,0 +1,82 @@
+"""Builders for test data. Users share one precomputed argon2 hash so worlds build fast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from sqlalchemy.orm import Session
+
+from assay.accounts.models import User
+from assay.accounts.secrets import hash_password
+from assay.auth.actor import Actor, Via
+from assay.tenancy.access import actor_for_membership
+from assay.tenancy.models import AuditorGrant, Membership, Organization, OrgKind, Role
+
+PASSWORD = "correct-horse-battery-staple"
+SYSTEM = Actor.system("cli:test")
+
+
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def make_org(session: Session, slug: str, kind: OrgKind, parent: Organization | None = None) -> Organization:
+    org = Organization(slug=slug, name=slug.replace("-", " ").title(), kind=kind,
+                       parent_id=parent.id if parent else None)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def make_user(session: Session, email: str, name: str | None = None) -> User:
+    user = User(email=email, name=name or email.split("@")[0], password_hash=password_hash())
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_member(session: Session, org: Organization, user: User, role: Role) -> Membership:
+    membership = Membership(organization_id=org.id, user_id=user.id, role=role)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+@dataclass
+class World:
+    """An MSP with two clients, a granted auditor firm, an ungranted one, a user per role in each."""
+
+    orgs: dict[str, Organization] = field(default_factory=dict)
+    users: dict[tuple[str, Role], User] = field(default_factory=dict)
+    memberships: dict[tuple[str, Role], Membership] = field(default_factory=dict)
+
+    def user(self, slug: str, role: Role) -> User:
+        return self.users[(slug, role)]
+
+    def actor(self, slug: str, role: Role, via: Via = Via.API) -> Actor:
+        membership = self.memberships[(slug, role)]
+        membership.organization = self.orgs[slug]
+        return actor_for_membership(membership, self.users[(slug, role)].email, via)
+
+
+def build_world(session: Session) -> World:
+    world = World()
+    msp = make_org(session, "northwind", OrgKind.MSP)
+    world.orgs["northwind"] = msp
+    world.orgs["client-a"] = make_org(session, "client-a", OrgKind.CLIENT, msp)
+    world.orgs["client-b"] = make_org(session, "client-b", OrgKind.CLIENT, msp)
+    world.orgs["sentinel"] = make_org(session, "sentinel", OrgKind.AUDITOR)
+    world.orgs["watchtower"] = make_org(session, "watchtower", OrgKind.AUDITOR)
+    world.orgs["otherco"] = make_org(session, "otherco", OrgKind.MSP)
+    world.orgs["client-z"] = make_org(session, "client-z", OrgKind.CLIENT, world.orgs["otherco"])
+    for slug, org in world.orgs.items():
+        for role in Role:
+            user = make_user(session, f"{role.value.replace('_', '-')}@{slug}.test")
+            world.users[(slug, role)] = user
+            world.memberships[(slug, role)] = make_member(session, org, user, role)
+    session.add(AuditorGrant(organization_id=world.orgs["client-a"].id,
+                             auditor_org_id=world.orgs["sentinel"].id))
+    session.flush()
+    return world
