@@ -55,9 +55,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _environment(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
+def _environment(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     data_dir = tmp_path_factory.mktemp("data")
     patch = pytest.MonkeyPatch()
     patch.setenv("ASSAY_DATA_DIR", str(data_dir))

@@ -22,9 +22,15 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-def make_org(session: Session, slug: str, kind: OrgKind, parent: Organization | None = None) -> Organization:
-    org = Organization(slug=slug, name=slug.replace("-", " ").title(), kind=kind,
-                       parent_id=parent.id if parent else None)
+def make_org(
+    session: Session, slug: str, kind: OrgKind, parent: Organization | None = None
+) -> Organization:
+    org = Organization(
+        slug=slug,
+        name=slug.replace("-", " ").title(),
+        kind=kind,
+        parent_id=parent.id if parent else None,
+    )
     session.add(org)
     session.flush()
     return org
@@ -46,7 +52,7 @@ def make_member(session: Session, org: Organization, user: User, role: Role) -> 
 
 @dataclass
 class World:
-    """An MSP with two clients, a granted auditor firm, an ungranted one, a user per role in each."""
+    """Two MSPs with clients, a granted and an ungranted auditor firm, a user per role in each."""
 
     orgs: dict[str, Organization] = field(default_factory=dict)
     users: dict[tuple[str, Role], User] = field(default_factory=dict)
@@ -76,7 +82,10 @@ def build_world(session: Session) -> World:
             user = make_user(session, f"{role.value.replace('_', '-')}@{slug}.test")
             world.users[(slug, role)] = user
             world.memberships[(slug, role)] = make_member(session, org, user, role)
-    session.add(AuditorGrant(organization_id=world.orgs["client-a"].id,
-                             auditor_org_id=world.orgs["sentinel"].id))
+    session.add(
+        AuditorGrant(
+            organization_id=world.orgs["client-a"].id, auditor_org_id=world.orgs["sentinel"].id
+        )
+    )
     session.flush()
     return world

@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assay import __version__
+from assay.errors import AssayError
+
+API_PREFIX = "/api"
 
 
 def create_app() -> FastAPI:
-    """Build the app; the API and the web pages each install their own routes and handlers."""
+    """Build the app; the API and the web pages each install their own routes.
+
+    Errors are answered in the caller's language: RFC 9457 problem documents under /api,
+    HTML pages everywhere else.
+    """
     from assay import api, web
 
     app = FastAPI(
         title="Assay",
         version=__version__,
-        description="Independent cybersecurity assessment: organizations, members, tokens, audit trail.",
+        description="Independent cybersecurity assessment.",
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
     )
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if request.url.path == API_PREFIX or request.url.path.startswith(API_PREFIX + "/"):
+            return await api.handle_error(request, exc)
+        return await web.handle_error(request, exc)
+
+    for kind in (AssayError, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(kind, handle)
     api.install(app)
     web.install(app)
     return app

@@ -37,7 +37,7 @@ class Settings:
 
 
 def _load_secret_key(data_dir: Path) -> str:
-    """Read `$ASSAY_SECRET_KEY` or a key file kept (0600) in the data directory, creating it once."""
+    """`$ASSAY_SECRET_KEY`, else a key file (mode 0600) in the data directory, made once."""
     from_env = os.environ.get("ASSAY_SECRET_KEY")
     if from_env:
         return from_env

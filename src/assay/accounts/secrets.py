@@ -15,7 +15,7 @@ _DUMMY_HASH = _HASHER.hash("assay-timing-equalizer")
 
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024
-TOKEN_PREFIX = "assay_"
+TOKEN_PREFIX = "assay_"  # noqa: S105 - a label, not a secret
 
 
 def validate_password(password: str) -> None:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from assay.accounts.models import ApiToken, LoginFailure, User, WebSession
 from assay.accounts.secrets import hash_password, new_token, token_hash, verify_password
@@ -14,7 +15,14 @@ from assay.auditlog.service import record
 from assay.auth.actor import Actor, Via
 from assay.config import settings
 from assay.db.base import utcnow
-from assay.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, Throttled
+from assay.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Throttled,
+)
 from assay.tenancy.access import actor_for_membership, authorize, org_by_slug
 from assay.tenancy.models import Membership
 from assay.tenancy.validation import clean_name
@@ -33,7 +41,18 @@ def clean_email(email: str) -> str:
 
 
 def create_user(session: Session, actor: Actor, *, email: str, name: str, password: str) -> User:
-    """Create a user account. The password is hashed with argon2id and never recorded."""
+    """Create a user account. The password is hashed with argon2id and never recorded.
+
+    Only the local operator creates free-standing users; org admins create users through
+    `tenancy.service.add_member`, which authorizes `user.create` on the organization first.
+    """
+    if not actor.is_system:
+        raise PermissionDenied("users are created by adding them to an organization")
+    return new_user(session, actor, email=email, name=name, password=password)
+
+
+def new_user(session: Session, actor: Actor, *, email: str, name: str, password: str) -> User:
+    """Create a user without authorization checks (callers must have authorized already)."""
     email = clean_email(email)
     name = clean_name(name)
     password_hash = hash_password(password)
@@ -42,8 +61,15 @@ def create_user(session: Session, actor: Actor, *, email: str, name: str, passwo
     user = User(email=email, name=name, password_hash=password_hash)
     session.add(user)
     session.flush()
-    record(session, actor, "user.create", organization_id=actor.organization_id,
-           object_type="user", object_id=user.id, detail={"email": email, "name": name})
+    record(
+        session,
+        actor,
+        "user.create",
+        organization_id=actor.organization_id,
+        object_type="user",
+        object_id=user.id,
+        detail={"email": email, "name": name},
+    )
     return user
 
 
@@ -54,8 +80,15 @@ def set_password(session: Session, actor: Actor, email: str, password: str) -> U
         raise NotFound(f"user '{email}' not found")
     user.password_hash = hash_password(password)
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-    record(session, actor, "user.password_reset", organization_id=None, object_type="user",
-           object_id=user.id, detail={"email": user.email})
+    record(
+        session,
+        actor,
+        "user.password_reset",
+        organization_id=None,
+        object_type="user",
+        object_id=user.id,
+        detail={"email": user.email},
+    )
     return user
 
 
@@ -75,9 +108,13 @@ def list_users(session: Session, *, limit: int = 100, offset: int = 0) -> tuple[
 # --- sign-in -------------------------------------------------------------------------------
 
 
-def _recent_failures(session: Session, column: object, value: str, since: datetime) -> int:
-    query = select(func.count()).select_from(LoginFailure).where(
-        column == value, LoginFailure.at >= since  # type: ignore[operator]
+def _recent_failures(
+    session: Session, column: InstrumentedAttribute[str], value: str, since: datetime
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(column == value, LoginFailure.at >= since)
     )
     return session.scalar(query) or 0
 
@@ -102,13 +139,26 @@ def authenticate(session: Session, email: str, password: str, *, client: str, vi
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         session.add(LoginFailure(email=email, client=client[:64]))
-        record(session, Actor.system(f"anonymous@{client[:64]}", via), "auth.login_failed",
-               organization_id=None, object_type="user", object_id=user.id if user else None,
-               detail={"email": email, "client": client[:64]})
+        record(
+            session,
+            Actor.system(f"anonymous@{client[:64]}", via),
+            "auth.login_failed",
+            organization_id=None,
+            object_type="user",
+            object_id=user.id if user else None,
+            detail={"email": email, "client": client[:64]},
+        )
         raise AuthenticationFailed("wrong email or password")
     session.execute(delete(LoginFailure).where(LoginFailure.email == email))
-    record(session, Actor(user.id, user.email, None, None, None, via), "auth.login",
-           organization_id=None, object_type="user", object_id=user.id, detail={"client": client[:64]})
+    record(
+        session,
+        Actor(user.id, user.email, None, None, None, via),
+        "auth.login",
+        organization_id=None,
+        object_type="user",
+        object_id=user.id,
+        detail={"client": client[:64]},
+    )
     return user
 
 
@@ -137,8 +187,15 @@ def end_web_session(session: Session, raw: str | None) -> User | None:
     if raw:
         session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(raw)))
     if user is not None:
-        record(session, Actor(user.id, user.email, None, None, None, Via.WEB), "auth.logout",
-               organization_id=None, object_type="user", object_id=user.id, detail={})
+        record(
+            session,
+            Actor(user.id, user.email, None, None, None, Via.WEB),
+            "auth.logout",
+            organization_id=None,
+            object_type="user",
+            object_id=user.id,
+            detail={},
+        )
     return user
 
 
@@ -171,30 +228,48 @@ def create_token(
     if not actor.is_system and actor.user_id != user.id:
         raise NotFound(f"user '{user_email}' not found")
     membership = session.scalar(
-        select(Membership).where(Membership.organization_id == org.id, Membership.user_id == user.id)
+        select(Membership).where(
+            Membership.organization_id == org.id, Membership.user_id == user.id
+        )
     )
     if membership is None:
         if actor.is_system:
             raise InvalidInput(f"{user.email} is not a member of '{org.slug}'")
         raise NotFound(f"organization '{org.slug}' not found")
     if not actor.is_system:
-        authorize(session, actor_for_membership(membership, actor.label, actor.via),
-                  "token.create", org)
+        authorize(
+            session, actor_for_membership(membership, actor.label, actor.via), "token.create", org
+        )
     raw = new_token()
     expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     token = ApiToken(
-        organization_id=org.id, user_id=user.id, name=name, prefix=raw[:12],
-        token_hash=token_hash(raw), expires_at=expires,
+        organization_id=org.id,
+        user_id=user.id,
+        name=name,
+        prefix=raw[:12],
+        token_hash=token_hash(raw),
+        expires_at=expires,
     )
     session.add(token)
     session.flush()
-    record(session, actor, "token.create", organization_id=org.id, object_type="api_token",
-           object_id=token.id, detail={"user": user.email, "name": name, "prefix": token.prefix,
-                                       "expires_at": expires.isoformat() if expires else None})
+    record(
+        session,
+        actor,
+        "token.create",
+        organization_id=org.id,
+        object_type="api_token",
+        object_id=token.id,
+        detail={
+            "user": user.email,
+            "name": name,
+            "prefix": token.prefix,
+            "expires_at": expires.isoformat() if expires else None,
+        },
+    )
     return IssuedToken(token, raw)
 
 
-def _token_scope(actor: Actor) -> list[object]:
+def _token_scope(actor: Actor) -> list[ColumnElement[bool]]:
     """Tokens an actor may see or revoke: all for the system, an org's for its admin, else own."""
     if actor.is_system:
         return []
@@ -208,7 +283,12 @@ def _token_scope(actor: Actor) -> list[object]:
 
 
 def list_tokens(
-    session: Session, actor: Actor, *, user_email: str | None = None, limit: int = 50, offset: int = 0
+    session: Session,
+    actor: Actor,
+    *,
+    user_email: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[ApiToken], int]:
     query = select(ApiToken).where(*_token_scope(actor))
     if user_email is not None:
@@ -226,8 +306,15 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
         raise Conflict(f"token {token_id} is already revoked")
     token.revoked_at = utcnow()
     session.flush()
-    record(session, actor, "token.revoke", organization_id=token.organization_id,
-           object_type="api_token", object_id=token.id, detail={"prefix": token.prefix})
+    record(
+        session,
+        actor,
+        "token.revoke",
+        organization_id=token.organization_id,
+        object_type="api_token",
+        object_id=token.id,
+        detail={"prefix": token.prefix},
+    )
     return token
 
 

@@ -26,7 +26,9 @@ def format_time(moment: datetime) -> str:
 
 def event_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     """SHA-256 over the previous hash and the canonical event fields."""
-    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical_json(dict(fields))).hexdigest()
+    return hashlib.sha256(
+        prev_hash.encode("ascii") + b"\n" + canonical_json(dict(fields))
+    ).hexdigest()
 
 
 def hashed_fields(

@@ -82,11 +82,11 @@ def list_events(
         org = authorize_slug(session, actor, "audit.view", org_slug)
         query = query.where(AuditEvent.organization_id == org.id)
     elif not actor.is_system:
-        org = session.get(Organization, actor.organization_id)
-        if org is None:
+        own = session.get(Organization, actor.organization_id)
+        if own is None:
             return [], 0
-        org = authorize_slug(session, actor, "audit.view", org.slug)
-        query = query.where(AuditEvent.organization_id == org.id)
+        authorize_slug(session, actor, "audit.view", own.slug)
+        query = query.where(AuditEvent.organization_id == own.id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset))
     return list(rows), total
@@ -109,10 +109,14 @@ def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
     """Recompute every digest and hash in order; report the first event that does not match."""
     expected_prev = GENESIS_HASH
     checked = 0
-    rows = session.execute(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch))
+    rows = session.execute(
+        select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)
+    )
     for event in rows.scalars():
         if event.prev_hash != expected_prev:
-            return ChainReport(checked, event.id, "previous-hash link broken (event removed or reordered)")
+            return ChainReport(
+                checked, event.id, "previous-hash link broken (event removed or reordered)"
+            )
         if change_digest(event.detail) != event.digest:
             return ChainReport(checked, event.id, "change detail does not match its digest")
         if event_hash(event.prev_hash, _fields(event)) != event.hash:

@@ -1,4 +1,4 @@
-"""The Actor every service call carries: a user acting through one membership, or the local system."""
+"""The Actor every service call carries: a user acting through a membership, or the system."""
 
 from __future__ import annotations
 

@@ -102,9 +102,10 @@ class Policy:
         The system actor (local CLI operator) passes the role check; separation-of-duties rules
         apply to every user.
         """
-        if not actor.is_system:
-            if relation is None or not self.allows(actor.role, action, relation):
-                raise PermissionDenied(f"role {actor.role} may not {action} here")
+        if not actor.is_system and (
+            relation is None or not self.allows(actor.role, action, relation)
+        ):
+            raise PermissionDenied(f"role {actor.role} may not {action} here")
         rule = self.violated_rule(actor, action, involvement or {})
         if rule is not None:
             raise PermissionDenied(f"separation of duties ({rule.id}): {rule.reason}")

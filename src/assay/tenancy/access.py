@@ -77,7 +77,7 @@ def authorize_slug(
     return org
 
 
-def visible_orgs_query(actor: Actor) -> Select[tuple[Organization]]:
+def visible_orgs_query(actor: Actor) -> Select[Organization]:
     """Organizations the actor can reach; everything for the system actor."""
     query = select(Organization)
     if actor.is_system:
@@ -94,9 +94,7 @@ def visible_orgs_query(actor: Actor) -> Select[tuple[Organization]]:
     return query.where(or_(*conditions))
 
 
-def actor_for_membership(
-    membership: Membership, label: str, via: Via
-) -> Actor:
+def actor_for_membership(membership: Membership, label: str, via: Via) -> Actor:
     return Actor(
         user_id=membership.user_id,
         label=label,

@@ -32,7 +32,8 @@ class Organization(Base):
     __tablename__ = "organizations"
     __table_args__ = (
         CheckConstraint(
-            "(kind = 'client' AND parent_id IS NOT NULL) OR (kind <> 'client' AND parent_id IS NULL)",
+            "(kind = 'client' AND parent_id IS NOT NULL)"
+            " OR (kind <> 'client' AND parent_id IS NULL)",
             name="client_has_parent",
         ),
     )

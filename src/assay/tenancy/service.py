@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -50,9 +52,18 @@ def create_org(
     session.add(org)
     session.flush()
     record(
-        session, actor, "org.create", organization_id=org.id, object_type="organization",
-        object_id=org.id, detail={"slug": slug, "name": name, "kind": str(org_kind),
-                                  "parent": parent.slug if parent else None},
+        session,
+        actor,
+        "org.create",
+        organization_id=org.id,
+        object_type="organization",
+        object_id=org.id,
+        detail={
+            "slug": slug,
+            "name": name,
+            "kind": str(org_kind),
+            "parent": parent.slug if parent else None,
+        },
     )
     return org
 
@@ -60,7 +71,9 @@ def create_org(
 def list_orgs(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0) -> Page:
     query = visible_orgs_query(actor)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Organization.name, Organization.id).limit(limit).offset(offset))
+    rows = session.scalars(
+        query.order_by(Organization.name, Organization.id).limit(limit).offset(offset)
+    )
     return list(rows), total
 
 
@@ -81,14 +94,49 @@ def _user_by_email(session: Session, email: str) -> User:
     return user
 
 
-def add_member(session: Session, actor: Actor, org_slug: str, email: str, role: str) -> Membership:
-    """Give a user a role in an organization (or change the role they have there)."""
+@dataclass(frozen=True)
+class MemberAdded:
+    """Result of adding a member; `new_password` is set, once, when the user was created."""
+
+    membership: Membership
+    user: User
+    new_password: str | None = None
+
+
+def add_member(
+    session: Session,
+    actor: Actor,
+    org_slug: str,
+    email: str,
+    role: str,
+    *,
+    new_user_name: str | None = None,
+) -> MemberAdded:
+    """Give a user a role in an organization (or change the role they have there).
+
+    With `new_user_name`, a user that does not exist yet is created with a generated password,
+    returned once in the result.
+    """
+    from assay.accounts.secrets import generate_password
+    from assay.accounts.service import clean_email, new_user
+
     parsed_role = parse_role(role)
     org = org_by_slug(session, org_slug)
-    user = _user_by_email(session, email)
+    email = clean_email(email)
+    user = session.scalar(select(User).where(User.email == email))
+    password: str | None = None
+    if user is None:
+        if not new_user_name:
+            authorize(session, actor, "member.manage", org)
+            raise NotFound(f"user '{email}' not found (give a name to create the account)")
+        authorize(session, actor, "user.create", org)
+        password = generate_password()
+        user = new_user(session, actor, email=email, name=new_user_name, password=password)
     authorize(session, actor, "member.manage", org, {"subject": [user.id]})
     existing = session.scalar(
-        select(Membership).where(Membership.organization_id == org.id, Membership.user_id == user.id)
+        select(Membership).where(
+            Membership.organization_id == org.id, Membership.user_id == user.id
+        )
     )
     if existing is not None and existing.role == parsed_role:
         raise Conflict(f"{user.email} is already {parsed_role} of '{org.slug}'")
@@ -98,18 +146,24 @@ def add_member(session: Session, actor: Actor, org_slug: str, email: str, role: 
     session.add(membership)
     session.flush()
     record(
-        session, actor, "member.add" if previous is None else "member.role_change",
-        organization_id=org.id, object_type="membership", object_id=membership.id,
+        session,
+        actor,
+        "member.add" if previous is None else "member.role_change",
+        organization_id=org.id,
+        object_type="membership",
+        object_id=membership.id,
         detail={"user": user.email, "role": str(parsed_role), "previous_role": previous},
     )
-    return membership
+    return MemberAdded(membership, user, password)
 
 
 def remove_member(session: Session, actor: Actor, org_slug: str, membership_id: int) -> None:
     """Remove a membership; it must belong to the named organization."""
     org = authorize_slug(session, actor, "member.view", org_slug)
     membership = session.scalar(
-        select(Membership).where(Membership.id == membership_id, Membership.organization_id == org.id)
+        select(Membership).where(
+            Membership.id == membership_id, Membership.organization_id == org.id
+        )
     )
     if membership is None:
         raise NotFound(f"membership {membership_id} not found in '{org.slug}'")
@@ -118,15 +172,24 @@ def remove_member(session: Session, actor: Actor, org_slug: str, membership_id: 
     detail = {"user": user.email if user else None, "role": str(membership.role)}
     session.delete(membership)
     session.flush()
-    record(session, actor, "member.remove", organization_id=org.id, object_type="membership",
-           object_id=membership_id, detail=detail)
+    record(
+        session,
+        actor,
+        "member.remove",
+        organization_id=org.id,
+        object_type="membership",
+        object_id=membership_id,
+        detail=detail,
+    )
 
 
 def remove_member_by_email(session: Session, actor: Actor, org_slug: str, email: str) -> None:
     org = org_by_slug(session, org_slug)
     user = _user_by_email(session, email)
     membership_id = session.scalar(
-        select(Membership.id).where(Membership.organization_id == org.id, Membership.user_id == user.id)
+        select(Membership.id).where(
+            Membership.organization_id == org.id, Membership.user_id == user.id
+        )
     )
     if membership_id is None:
         raise NotFound(f"{user.email} is not a member of '{org.slug}'")
@@ -142,14 +205,19 @@ def list_members(
         .join(User, Membership.user_id == User.id)
         .where(Membership.organization_id == org.id)
     )
-    total = session.scalar(
-        select(func.count()).select_from(Membership).where(Membership.organization_id == org.id)
-    ) or 0
+    total = (
+        session.scalar(
+            select(func.count()).select_from(Membership).where(Membership.organization_id == org.id)
+        )
+        or 0
+    )
     rows = session.execute(query.order_by(User.email).limit(limit).offset(offset))
     return [(m, u) for m, u in rows.tuples()], total
 
 
-def grant_auditor(session: Session, actor: Actor, client_slug: str, auditor_slug: str) -> AuditorGrant:
+def grant_auditor(
+    session: Session, actor: Actor, client_slug: str, auditor_slug: str
+) -> AuditorGrant:
     """Let an auditor firm see and audit one client organization."""
     client = org_by_slug(session, client_slug)
     authorize(session, actor, "grant.manage", client)
@@ -168,8 +236,15 @@ def grant_auditor(session: Session, actor: Actor, client_slug: str, auditor_slug
         session.flush()
     except IntegrityError as exc:  # pragma: no cover - guarded by the check above
         raise Conflict("grant already exists") from exc
-    record(session, actor, "grant.create", organization_id=client.id, object_type="auditor_grant",
-           object_id=grant.id, detail={"client": client.slug, "auditor": auditor.slug})
+    record(
+        session,
+        actor,
+        "grant.create",
+        organization_id=client.id,
+        object_type="auditor_grant",
+        object_id=grant.id,
+        detail={"client": client.slug, "auditor": auditor.slug},
+    )
     return grant
 
 
@@ -197,12 +272,21 @@ def revoke_grant(session: Session, actor: Actor, client_slug: str, grant_id: int
     authorize(session, actor, "grant.manage", client)
     grant.revoked_at = utcnow()
     session.flush()
-    record(session, actor, "grant.revoke", organization_id=client.id, object_type="auditor_grant",
-           object_id=grant.id, detail={"client": client.slug, "auditor": grant.auditor_org.slug})
+    record(
+        session,
+        actor,
+        "grant.revoke",
+        organization_id=client.id,
+        object_type="auditor_grant",
+        object_id=grant.id,
+        detail={"client": client.slug, "auditor": grant.auditor_org.slug},
+    )
     return grant
 
 
-def revoke_auditor(session: Session, actor: Actor, client_slug: str, auditor_slug: str) -> AuditorGrant:
+def revoke_auditor(
+    session: Session, actor: Actor, client_slug: str, auditor_slug: str
+) -> AuditorGrant:
     client = org_by_slug(session, client_slug)
     auditor = org_by_slug(session, auditor_slug)
     grant = _active_grant(session, client.id, auditor.id)
@@ -216,7 +300,9 @@ def list_grants(session: Session, actor: Actor, org_slug: str) -> list[AuditorGr
     """Active grants on a client, or those an auditor firm holds when the org is the firm."""
     org = org_by_slug(session, org_slug)
     relation = authorize(session, actor, "grant.view", org)
-    column = AuditorGrant.auditor_org_id if org.kind is OrgKind.AUDITOR else AuditorGrant.organization_id
+    column = (
+        AuditorGrant.auditor_org_id if org.kind is OrgKind.AUDITOR else AuditorGrant.organization_id
+    )
     query = select(AuditorGrant).where(column == org.id, AuditorGrant.revoked_at.is_(None))
     if relation is Relation.GRANTED:  # a firm sees its own grant, not other firms'
         query = query.where(AuditorGrant.auditor_org_id == actor.organization_id)
