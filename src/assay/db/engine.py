@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assay.config import settings
 
+IMMEDIATE_OPTION = "assay_write_transaction"
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN itself
@@ -22,10 +24,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    """Take the write lock at BEGIN so concurrent writers wait (busy timeout) instead of failing
-    when they upgrade a stale read snapshot, and so the audit chain is appended one at a time."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(connection: Any) -> None:
+    """Units of work take the write lock at BEGIN (IMMEDIATE), so concurrent writers wait for
+    each other (busy timeout) instead of failing when they upgrade a stale read snapshot, and the
+    audit chain is appended one writer at a time. Other sessions begin deferred."""
+    immediate = connection.get_execution_options().get(IMMEDIATE_OPTION)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -33,7 +37,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -57,6 +61,7 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
     session = session_factory(engine)()
     try:
         with session.begin():
+            session.connection(execution_options={IMMEDIATE_OPTION: True})
             yield session
     finally:
         session.close()

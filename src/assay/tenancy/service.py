@@ -212,7 +212,7 @@ def list_members(
         or 0
     )
     rows = session.execute(query.order_by(User.email).limit(limit).offset(offset))
-    return [(m, u) for m, u in rows.tuples()], total
+    return [(m, u) for m, u in rows], total
 
 
 def grant_auditor(

@@ -1,0 +1,127 @@
+"""What every command shares: one transaction, the acting identity, errors and output."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from assay.auth.actor import Actor, Via
+from assay.errors import AssayError
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+AsOption = Annotated[
+    str | None,
+    typer.Option("--as", help="Act as this user (their role and separation of duties apply)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print only JSON.")]
+LimitOption = Annotated[int, typer.Option(min=1, max=10000, help="Rows to show.")]
+OffsetOption = Annotated[int, typer.Option(min=0, help="Rows to skip.")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a one-line reason to stderr and exit with `code`."""
+    stderr.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def _database_hint(exc: DBAPIError) -> str:
+    from assay.db.migrate import current_revision, head_revision
+
+    try:
+        if current_revision() != head_revision():
+            return "the database schema is not up to date: run `assay db upgrade`"
+    except Exception:  # noqa: BLE001 - the hint is best effort; the original error is reported
+        pass
+    first_line = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    return f"database error: {first_line}"
+
+
+@contextmanager
+def errors_reported() -> Iterator[None]:
+    """Turn service and database errors into one line on stderr and exit code 1."""
+    try:
+        yield
+    except AssayError as exc:
+        fail(exc.message)
+    except DBAPIError as exc:
+        fail(_database_hint(exc))
+
+
+@dataclass(frozen=True)
+class Work:
+    session: Session
+    actor: Actor
+
+
+def system_actor() -> Actor:
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return Actor.system(f"cli:{name}", Via.CLI)
+
+
+@contextmanager
+def work(as_email: str | None = None, org_slug: str | None = None) -> Iterator[Work]:
+    """One transaction with the acting identity: the named user in `org_slug`, else the system.
+
+    A named user acts through the membership that reaches `org_slug` (or their first membership).
+    """
+    from assay.db.engine import unit_of_work
+
+    with errors_reported(), unit_of_work() as session:
+        yield Work(session, resolve_actor(session, as_email, org_slug))
+
+
+def resolve_actor(session: Session, as_email: str | None, org_slug: str | None) -> Actor:
+    if as_email is None:
+        return system_actor()
+    from assay.accounts.service import get_user
+    from assay.errors import NotFound
+    from assay.tenancy.access import actor_in, memberships_of
+
+    user = get_user(session, as_email)
+    if org_slug is not None:
+        return actor_in(session, user.id, user.email, Via.CLI, org_slug)
+    memberships = memberships_of(session, user.id)
+    if not memberships:
+        raise NotFound(f"{user.email} is not a member of any organization")
+    return actor_in(session, user.id, user.email, Via.CLI, memberships[0].organization.slug)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    stdout.print(table)
+
+
+def page_note(shown: int, total: int, offset: int) -> None:
+    if total > shown:
+        stderr.print(f"showing {offset + 1}-{offset + shown} of {total}", markup=False)
+
+
+def read_secret_from_stdin(what: str) -> str:
+    value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        fail(f"no {what} on standard input")
+    return value

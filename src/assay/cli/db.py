@@ -1,0 +1,38 @@
+"""`assay db`: schema migrations."""
+
+from __future__ import annotations
+
+import typer
+
+from assay.cli.context import errors_reported, stdout
+
+app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@app.command()
+def upgrade() -> None:
+    """Create or upgrade the database schema to the latest revision."""
+    from assay.config import settings
+    from assay.db.migrate import current_revision, upgrade as run_upgrade
+
+    with errors_reported():
+        run_upgrade()
+        stdout.print(f"database at revision {current_revision()} ({_where(settings().database_url)})")
+
+
+@app.command()
+def current() -> None:
+    """Show the schema revision of the database and whether it is the latest."""
+    from assay.db.migrate import current_revision, head_revision
+
+    with errors_reported():
+        revision, head = current_revision(), head_revision()
+    state = "up to date" if revision == head else f"behind (latest is {head}): run `assay db upgrade`"
+    stdout.print(f"{revision or 'empty'} {state}", markup=False)
+
+
+def _where(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.render_as_string(hide_password=True)
