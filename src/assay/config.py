@@ -64,6 +64,8 @@ def load_settings() -> Settings:
         secret_key=_load_secret_key(data_dir),
         login_max_failures=int(os.environ.get("ASSAY_LOGIN_MAX_FAILURES", "5")),
         login_window_minutes=int(os.environ.get("ASSAY_LOGIN_WINDOW_MINUTES", "15")),
+        session_hours=int(os.environ.get("ASSAY_SESSION_HOURS", "12")),
+        max_form_field_chars=int(os.environ.get("ASSAY_MAX_FORM_FIELD_CHARS", "4096")),
     )
 
 

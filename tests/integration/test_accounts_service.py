@@ -83,6 +83,8 @@ def test_throttling_after_repeated_failures(session: Session, world: World) -> N
             attempt(session, email, "wrong password here")
     with pytest.raises(Throttled):
         attempt(session, email, PASSWORD)
+    last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert last is not None and last.action == "auth.login_throttled"
     # failures age out of the window
     session.execute(
         LoginFailure.__table__.update().values(
@@ -149,6 +151,10 @@ def test_revoked_expired_and_orphaned_tokens_fail(session: Session, world: World
 
 def test_token_rules(session: Session, world: World) -> None:
     user = world.user("client-a", Role.EXECUTIVE)
+    with pytest.raises(InvalidInput, match="at most 100"):
+        service.create_token(
+            session, SYSTEM, user_email=user.email, org_slug="client-a", name="n" * 101
+        )
     with pytest.raises(InvalidInput, match="not a member"):
         service.create_token(session, SYSTEM, user_email=user.email, org_slug="client-b", name="t")
     with pytest.raises(InvalidInput, match="expiry"):

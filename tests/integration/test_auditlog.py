@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
@@ -24,7 +26,9 @@ def world(session: Session) -> World:
 
 def add_events(session: Session, n: int) -> list[AuditEvent]:
     events = [
-        record(session, SYSTEM, "test.event", organization_id=None, object_type="t", detail={"i": i})
+        record(
+            session, SYSTEM, "test.event", organization_id=None, object_type="t", detail={"i": i}
+        )
         for i in range(n)
     ]
     session.commit()
@@ -34,7 +38,7 @@ def add_events(session: Session, n: int) -> list[AuditEvent]:
 def test_chain_links_from_genesis(session: Session) -> None:
     events = add_events(session, 5)
     assert events[0].prev_hash == GENESIS_HASH
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in pairwise(events))
     report = verify_chain(session)
     assert report.intact and report.checked == 5
 
@@ -71,9 +75,7 @@ def test_deleting_a_row_is_caught(session: Session) -> None:
 
 def test_rewriting_a_row_and_its_hash_breaks_the_next_link(session: Session) -> None:
     events = add_events(session, 3)
-    session.execute(
-        update(AuditEvent).where(AuditEvent.id == events[1].id).values(hash="f" * 64)
-    )
+    session.execute(update(AuditEvent).where(AuditEvent.id == events[1].id).values(hash="f" * 64))
     session.commit()
     assert verify_chain(session).first_bad_id == events[1].id
 
@@ -94,7 +96,9 @@ def test_event_is_rolled_back_with_the_change(session: Session, world: World) ->
 
 def test_listing_is_scoped(session: Session, world: World) -> None:
     for slug in ("client-a", "client-b"):
-        tenancy.add_member(session, SYSTEM, slug, world.user("otherco", Role.ADMIN).email, "auditor")
+        tenancy.add_member(
+            session, SYSTEM, slug, world.user("otherco", Role.ADMIN).email, "auditor"
+        )
     session.commit()
     events, total = list_events(session, world.actor("sentinel", Role.AUDITOR), org_slug="client-a")
     assert total == 1 and events[0].organization_id == world.orgs["client-a"].id

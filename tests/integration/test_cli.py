@@ -36,8 +36,15 @@ def setup_world() -> None:
     ok("org", "create", "acme", "--name", "Acme", "--kind", "client", "--parent", "northwind")
     ok("org", "create", "globex", "--name", "Globex", "--kind", "client", "--parent", "northwind")
     ok("org", "create", "sentinel", "--name", "Sentinel", "--kind", "auditor")
-    ok("user", "create", "admin@northwind.test", "--name", "Admin", "--password-stdin",
-       stdin="a-long-admin-password\n")
+    ok(
+        "user",
+        "create",
+        "admin@northwind.test",
+        "--name",
+        "Admin",
+        "--password-stdin",
+        stdin="a-long-admin-password\n",
+    )
     ok("member", "add", "northwind", "admin@northwind.test", "--role", "admin")
 
 
@@ -58,8 +65,16 @@ def test_org_user_member_token_audit_round_trip(session: Session) -> None:
 
     out = ok("user", "create", "ops@acme.test", "--name", "Ops")
     assert "password (shown once):" in out
-    ok("member", "add", "acme", "ops@acme.test", "--role", "it_operator",
-       "--as", "admin@northwind.test")
+    ok(
+        "member",
+        "add",
+        "acme",
+        "ops@acme.test",
+        "--role",
+        "it_operator",
+        "--as",
+        "admin@northwind.test",
+    )
     members = json.loads(ok("member", "list", "acme", "--json"))
     assert [(m["email"], m["role"]) for m in members["items"]] == [("ops@acme.test", "it_operator")]
     users = json.loads(ok("user", "list", "--json"))
@@ -79,8 +94,16 @@ def test_org_user_member_token_audit_round_trip(session: Session) -> None:
 
     events = json.loads(ok("audit-log", "list", "--json", "--limit", "100"))
     actions = [e["action"] for e in reversed(events["items"])]
-    for expected in ["org.create", "user.create", "member.add", "grant.create", "token.create",
-                     "token.revoke", "grant.revoke", "member.remove"]:
+    for expected in [
+        "org.create",
+        "user.create",
+        "member.add",
+        "grant.create",
+        "token.create",
+        "token.revoke",
+        "grant.revoke",
+        "member.remove",
+    ]:
         assert expected in actions
     grant_event = next(e for e in events["items"] if e["action"] == "grant.create")
     assert (grant_event["actor"], grant_event["via"]) == ("admin@northwind.test", "cli")
@@ -125,8 +148,16 @@ def test_errors_are_one_line_on_stderr(session: Session) -> None:
         ("member", "add", "acme", "ghost@nowhere.test", "--role", "admin"),
         ("org", "grant-auditor", "acme", "globex"),
         ("token", "revoke", "999"),
-        ("member", "add", "acme", "admin@northwind.test", "--role", "admin", "--as",
-         "ghost@x.test"),
+        (
+            "member",
+            "add",
+            "acme",
+            "admin@northwind.test",
+            "--role",
+            "admin",
+            "--as",
+            "ghost@x.test",
+        ),
     ]
     for args in cases:
         code, out, err = assay(*args)
@@ -145,17 +176,26 @@ def test_usage_errors_exit_2() -> None:
 
 def test_separation_of_duties_from_the_cli() -> None:
     setup_world()
-    code, _, err = assay("member", "remove", "northwind", "admin@northwind.test",
-                         "--as", "admin@northwind.test")
+    code, _, err = assay(
+        "member", "remove", "northwind", "admin@northwind.test", "--as", "admin@northwind.test"
+    )
     assert code == 1 and "own membership" in err
 
 
 def test_password_from_stdin_is_never_printed(session: Session) -> None:
-    out = ok("user", "create", "x@example.org", "--name", "X", "--password-stdin",
-             stdin="my-secret-password-123\n")
+    out = ok(
+        "user",
+        "create",
+        "x@example.org",
+        "--name",
+        "X",
+        "--password-stdin",
+        stdin="my-secret-password-123\n",
+    )
     assert "my-secret-password-123" not in out
-    code, _, err = assay("user", "create", "y@example.org", "--name", "Y", "--password-stdin",
-                         stdin="short\n")
+    code, _, err = assay(
+        "user", "create", "y@example.org", "--name", "Y", "--password-stdin", stdin="short\n"
+    )
     assert code == 1 and "at least 12" in err and "short" not in err.split("characters")[-1]
 
 
@@ -163,8 +203,12 @@ def test_demo_is_idempotent(session: Session) -> None:
     first = ok("demo")
     second = ok("demo")
     assert "http://127.0.0.1:8000/login" in first
-    for email in ("admin@northwind.example", "ops@northwind.example",
-                  "auditor@sentinel.example", "ceo@contoso.example"):
+    for email in (
+        "admin@northwind.example",
+        "ops@northwind.example",
+        "auditor@sentinel.example",
+        "ceo@contoso.example",
+    ):
         assert email in first and email in second
     passwords = [line.split()[2] for line in first.splitlines() if "@" in line]
     assert len(passwords) == 4

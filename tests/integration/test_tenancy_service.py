@@ -135,9 +135,7 @@ def test_add_and_remove_member_with_audit(session: Session, world: World) -> Non
     assert actions[-2:] == ["member.add", "member.remove"]
 
 
-def test_add_member_creates_user_and_returns_password_once(
-    session: Session, world: World
-) -> None:
+def test_add_member_creates_user_and_returns_password_once(session: Session, world: World) -> None:
     admin = world.actor("northwind", Role.ADMIN)
     added = service.add_member(
         session, admin, "client-b", "New.Person@Example.org", "it_operator", new_user_name="New"
@@ -170,7 +168,9 @@ def test_admin_cannot_change_own_membership(session: Session, world: World) -> N
 def test_non_admins_cannot_manage_members(session: Session, world: World, role: Role) -> None:
     target = world.user("client-b", Role.ADMIN)
     with pytest.raises(PermissionDenied):
-        service.add_member(session, world.actor("client-a", role), "client-a", target.email, "admin")
+        service.add_member(
+            session, world.actor("client-a", role), "client-a", target.email, "admin"
+        )
 
 
 def test_membership_of_another_org_cannot_be_removed_through_mine(

@@ -51,8 +51,18 @@ def create_user(session: Session, actor: Actor, *, email: str, name: str, passwo
     return new_user(session, actor, email=email, name=name, password=password)
 
 
-def new_user(session: Session, actor: Actor, *, email: str, name: str, password: str) -> User:
-    """Create a user without authorization checks (callers must have authorized already)."""
+def new_user(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    organization_id: int | None = None,
+) -> User:
+    """Create a user without authorization checks (callers must have authorized already).
+
+    `organization_id` names the organization the account was created for, in the audit trail."""
     email = clean_email(email)
     name = clean_name(name)
     password_hash = hash_password(password)
@@ -65,7 +75,7 @@ def new_user(session: Session, actor: Actor, *, email: str, name: str, password:
         session,
         actor,
         "user.create",
-        organization_id=actor.organization_id,
+        organization_id=organization_id,
         object_type="user",
         object_id=user.id,
         detail={"email": email, "name": name},
@@ -119,13 +129,23 @@ def _recent_failures(
     return session.scalar(query) or 0
 
 
-def check_throttle(session: Session, email: str, client: str) -> None:
-    """Refuse sign-in while an email (or a client address) has too many recent failures."""
+def check_throttle(session: Session, email: str, client: str, via: Via) -> None:
+    """Refuse sign-in while an email (or a client address) has too many recent failures.
+
+    The refusal is audited; the caller commits it like a failed sign-in."""
     config = settings()
     since = utcnow() - timedelta(minutes=config.login_window_minutes)
     by_email = _recent_failures(session, LoginFailure.email, email, since)
     by_client = _recent_failures(session, LoginFailure.client, client, since)
     if by_email >= config.login_max_failures or by_client >= 4 * config.login_max_failures:
+        record(
+            session,
+            Actor.system(f"anonymous@{client[:64]}", via),
+            "auth.login_throttled",
+            organization_id=None,
+            object_type="user",
+            detail={"email": email, "client": client[:64]},
+        )
         raise Throttled(
             f"too many failed sign-ins; try again in {config.login_window_minutes} minutes"
         )
@@ -134,7 +154,7 @@ def check_throttle(session: Session, email: str, client: str) -> None:
 def authenticate(session: Session, email: str, password: str, *, client: str, via: Via) -> User:
     """Check credentials. A failure is counted and audited; the caller must commit either way."""
     email = email.strip().lower()[:MAX_EMAIL_CHARS]
-    check_throttle(session, email, client)
+    check_throttle(session, email, client, via)
     user = session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
@@ -165,7 +185,9 @@ def authenticate(session: Session, email: str, password: str, *, client: str, vi
 def start_web_session(session: Session, user: User) -> str:
     """Create a browser session and return the secret for its cookie (only its hash is kept)."""
     raw = new_token()
-    expires = utcnow() + timedelta(hours=settings().session_hours)
+    now = utcnow()
+    session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+    expires = now + timedelta(hours=settings().session_hours)
     session.add(WebSession(token_hash=token_hash(raw), user_id=user.id, expires_at=expires))
     session.flush()
     return raw
@@ -220,7 +242,9 @@ def create_token(
     expires_in_days: int | None = None,
 ) -> IssuedToken:
     """Issue a personal token for a user acting in one organization where they are a member."""
-    name = clean_name(name, "token name")[:MAX_TOKEN_NAME_CHARS]
+    name = clean_name(name, "token name")
+    if len(name) > MAX_TOKEN_NAME_CHARS:
+        raise InvalidInput(f"token name must have at most {MAX_TOKEN_NAME_CHARS} characters")
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
         raise InvalidInput(f"expiry must be between 1 and {MAX_TOKEN_DAYS} days")
     user = get_user(session, user_email)

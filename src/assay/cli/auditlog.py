@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -42,7 +42,7 @@ def list_(
                 Organization.id.in_({e.organization_id for e in events if e.organization_id})
             )
         }
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": e.id,
                 "occurred_at": e.occurred_at.isoformat(),

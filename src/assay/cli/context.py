@@ -6,7 +6,7 @@ import getpass
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
@@ -40,11 +40,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def _database_hint(exc: DBAPIError) -> str:
     from assay.db.migrate import current_revision, head_revision
 
-    try:
+    with suppress(Exception):  # the hint is best effort; the original error is reported
         if current_revision() != head_revision():
             return "the database schema is not up to date: run `assay db upgrade`"
-    except Exception:  # noqa: BLE001 - the hint is best effort; the original error is reported
-        pass
     first_line = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     return f"database error: {first_line}"
 

@@ -13,11 +13,14 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 def upgrade() -> None:
     """Create or upgrade the database schema to the latest revision."""
     from assay.config import settings
-    from assay.db.migrate import current_revision, upgrade as run_upgrade
+    from assay.db.migrate import current_revision
+    from assay.db.migrate import upgrade as run_upgrade
 
     with errors_reported():
         run_upgrade()
-        stdout.print(f"database at revision {current_revision()} ({_where(settings().database_url)})")
+        stdout.print(
+            f"database at revision {current_revision()} ({_where(settings().database_url)})"
+        )
 
 
 @app.command()
@@ -27,7 +30,9 @@ def current() -> None:
 
     with errors_reported():
         revision, head = current_revision(), head_revision()
-    state = "up to date" if revision == head else f"behind (latest is {head}): run `assay db upgrade`"
+    state = (
+        "up to date" if revision == head else f"behind (latest is {head}): run `assay db upgrade`"
+    )
     stdout.print(f"{revision or 'empty'} {state}", markup=False)
 
 

@@ -64,7 +64,9 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
         upgrade()
     with work() as w:
         demo_users = seed_demo(w.session, w.actor)
-    stdout.print(f"Sign in at http://{host}:{port}/login with one of these demo users", markup=False)
+    stdout.print(
+        f"Sign in at http://{host}:{port}/login with one of these demo users", markup=False
+    )
     stdout.print("(passwords are new on every run of `assay demo`):", markup=False)
     for user in demo_users:
         stdout.print(

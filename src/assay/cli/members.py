@@ -64,8 +64,7 @@ def list_(
     with work(as_email, org) as w:
         members, total = list_members(w.session, w.actor, org, limit=limit, offset=offset)
         rows = [
-            {"id": m.id, "email": u.email, "name": u.name, "role": str(m.role)}
-            for m, u in members
+            {"id": m.id, "email": u.email, "name": u.name, "role": str(m.role)} for m, u in members
         ]
     if json_:
         print_json({"items": rows, "total": total, "limit": limit, "offset": offset})

@@ -19,12 +19,16 @@ from assay.cli.context import (
 )
 from assay.tenancy.models import OrgKind
 
-app = typer.Typer(help="Organizations: MSPs, their clients and auditor firms.", no_args_is_help=True)
+app = typer.Typer(
+    help="Organizations: MSPs, their clients and auditor firms.", no_args_is_help=True
+)
 
 
 @app.command()
 def create(
-    slug: Annotated[str, typer.Argument(help="Short unique id: lowercase letters, digits, hyphens.")],
+    slug: Annotated[
+        str, typer.Argument(help="Short unique id: lowercase letters, digits, hyphens.")
+    ],
     name: Annotated[str, typer.Option(help="Display name.")],
     kind: Annotated[OrgKind, typer.Option(help="msp, client or auditor.")],
     parent: Annotated[str | None, typer.Option(help="The MSP a client belongs to.")] = None,
@@ -34,7 +38,9 @@ def create(
     from assay.tenancy.service import create_org
 
     with work(as_email, parent) as w:
-        org = create_org(w.session, w.actor, slug=slug, name=name, kind=kind.value, parent_slug=parent)
+        org = create_org(
+            w.session, w.actor, slug=slug, name=name, kind=kind.value, parent_slug=parent
+        )
         stdout.print(f"created {org.kind} organization {org.slug} ({org.name})", markup=False)
 
 

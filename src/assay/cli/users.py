@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -72,7 +72,7 @@ def list_(json_: JsonOption = False, limit: LimitOption = 100, offset: OffsetOpt
 
     with work() as w:
         users, total = list_users(w.session, limit=limit, offset=offset)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "email": u.email,
                 "name": u.name,

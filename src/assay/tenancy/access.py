@@ -120,7 +120,8 @@ def reachable_orgs(
 ) -> list[tuple[Organization, Actor]]:
     """Every organization a user can reach, each with the actor to use there.
 
-    A direct membership wins over reach through an MSP or an auditor firm.
+    A direct membership wins over reach through an MSP or an auditor firm; the user's own
+    organizations come first, then those reached through them, each group by name.
     """
     found: dict[int, tuple[Organization, Actor]] = {}
     memberships = memberships_of(session, user_id)
@@ -133,7 +134,11 @@ def reachable_orgs(
         actor = actor_for_membership(membership, label, via)
         for org in session.scalars(visible_orgs_query(actor)):
             found.setdefault(org.id, (org, actor))
-    return sorted(found.values(), key=lambda pair: (pair[0].name.lower(), pair[0].id))
+    direct = {m.organization_id for m in memberships}
+    return sorted(
+        found.values(),
+        key=lambda pair: (pair[0].id not in direct, pair[0].name.lower(), pair[0].id),
+    )
 
 
 def actor_in(session: Session, user_id: int, label: str, via: Via, slug: str) -> Actor:

@@ -131,7 +131,14 @@ def add_member(
             raise NotFound(f"user '{email}' not found (give a name to create the account)")
         authorize(session, actor, "user.create", org)
         password = generate_password()
-        user = new_user(session, actor, email=email, name=new_user_name, password=password)
+        user = new_user(
+            session,
+            actor,
+            email=email,
+            name=new_user_name,
+            password=password,
+            organization_id=org.id,
+        )
     authorize(session, actor, "member.manage", org, {"subject": [user.id]})
     existing = session.scalar(
         select(Membership).where(

@@ -1,0 +1,56 @@
+"""What the frame of every signed-in page shows: who is signed in, the organization switcher and
+the tabs of the current organization."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from assay.auth.actor import Actor, Via
+from assay.tenancy.access import reachable_orgs
+from assay.tenancy.models import Organization, OrgKind
+from assay.web.permissions import permitted
+from assay.web.session import Visitor
+
+
+@dataclass(frozen=True)
+class OrgChoice:
+    slug: str
+    name: str
+    kind: OrgKind
+
+
+@dataclass(frozen=True)
+class Tab:
+    label: str
+    href: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """The header of a signed-in page."""
+
+    email: str
+    name: str
+    csrf_token: str
+    orgs: list[OrgChoice]
+    current: str | None
+
+
+def chrome_for(db: Session, visitor: Visitor, current: str | None = None) -> Chrome:
+    reachable = reachable_orgs(db, visitor.user.id, visitor.user.email, Via.WEB)
+    orgs = [OrgChoice(org.slug, org.name, org.kind) for org, _actor in reachable]
+    return Chrome(visitor.user.email, visitor.user.name, visitor.csrf_token, orgs, current)
+
+
+def org_tabs(db: Session, actor: Actor, org: Organization, active: str) -> list[Tab]:
+    """Tabs of an organization's pages; a tab shows only when the policy lets the actor in."""
+    base = f"/orgs/{org.slug}"
+    tabs = [Tab("Overview", base, active == "overview")]
+    if permitted(db, actor, "member.view", org):
+        tabs.append(Tab("Members", f"{base}/members", active == "members"))
+    if permitted(db, actor, "audit.view", org):
+        tabs.append(Tab("Audit trail", f"{base}/audit", active == "audit"))
+    return tabs
