@@ -1,0 +1,277 @@
+"""Tenant isolation, derived from the route table.
+
+Every /api/v1 route with path parameters is called, by every role of client-a, of the
+ungranted auditor firm `watchtower` and of `sentinel` (granted client-a only), with client-b's
+objects. Each call must be refused (403/404) exactly as if the objects did not exist, reveal
+none of client-b's data, and change nothing. A path parameter the tables below do not know, or
+a new route without path parameters, fails the suite until it is covered here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from assay.accounts.models import ApiToken
+from assay.tenancy.models import AuditorGrant, OrgKind, Role
+from tests.api.support import AuthFor, Endpoint, bearer, issue_token, route_table, snapshot
+from tests.factories import World, make_org
+
+V1 = "/api/v1"
+OUTSIDERS = ("client-a", "watchtower", "sentinel")
+B_TOKEN_NAME = "client-b-deploy-key"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Values for every known path parameter."""
+
+    slug: str
+    member_id: int
+    grant_id: int
+    token_id: int
+
+
+# How to fill each path parameter. A route with a parameter missing here fails the test.
+PATH_PARAMETERS: dict[str, Callable[[Target], str]] = {
+    "slug": lambda t: t.slug,
+    "member_id": lambda t: str(t.member_id),
+    "grant_id": lambda t: str(t.grant_id),
+    "token_id": lambda t: str(t.token_id),
+}
+GHOST = Target(slug="ghost-org", member_id=987_654, grant_id=987_655, token_id=987_656)
+
+# Routes without path parameters, each covered by a dedicated test below.
+GLOBAL_ROUTES = {
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/orgs"),
+    ("POST", "/api/v1/orgs"),
+    ("GET", "/api/v1/tokens"),
+    ("POST", "/api/v1/tokens"),
+}
+
+
+@dataclass(frozen=True)
+class ClientB:
+    """client-b's objects and the strings that would betray them in a response."""
+
+    target: Target
+    secrets: tuple[str, ...]
+
+
+@pytest.fixture
+def client_b(session: Session, world: World) -> ClientB:
+    """Give client-b a grant (to a third firm), a token, and collect its identifiers."""
+    lookout = make_org(session, "lookout-audit", OrgKind.AUDITOR)
+    grant = AuditorGrant(organization_id=world.orgs["client-b"].id, auditor_org_id=lookout.id)
+    session.add(grant)
+    session.commit()
+    issue_token(session, world, "client-b", Role.IT_OPERATOR, name=B_TOKEN_NAME)
+    token = session.scalars(select(ApiToken).where(ApiToken.name == B_TOKEN_NAME)).one()
+    session.commit()
+    emails = tuple(world.user("client-b", role).email for role in Role)
+    target = Target(
+        slug="client-b",
+        member_id=world.memberships[("client-b", Role.IT_OPERATOR)].id,
+        grant_id=grant.id,
+        token_id=token.id,
+    )
+    secrets = (*emails, world.orgs["client-b"].name, "lookout-audit", B_TOKEN_NAME, token.prefix)
+    return ClientB(target, secrets)
+
+
+def v1_routes(app: FastAPI) -> list[Endpoint]:
+    """Every method of every route under /api/v1, cross-checked against the OpenAPI paths."""
+    found = [e for e in route_table(app) if e.path.startswith(V1 + "/")]
+    documented = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith(V1 + "/")
+        for method in operations
+    }
+    assert {(e.method, e.path) for e in found} == documented, "route table and OpenAPI disagree"
+    assert len(found) >= 14
+    return found
+
+
+def path_params(endpoint: Endpoint) -> list[str]:
+    return re.findall(r"{(\w+)(?::\w+)?}", endpoint.path)
+
+
+def example_body(endpoint: Endpoint) -> dict[str, Any] | None:
+    """A valid body for the route: the first example its request model documents."""
+    params = endpoint.route.dependant.body_params
+    if not params:
+        return None
+    assert len(params) == 1, f"{endpoint.path}: expected one body model"
+    model = params[0].field_info.annotation
+    assert isinstance(model, type) and issubclass(model, BaseModel), endpoint.path
+    examples = model.model_json_schema().get("examples")
+    if not examples:
+        pytest.fail(f"{model.__name__} ({endpoint.path}) documents no example body: add one")
+    body: dict[str, Any] = examples[0]
+    model.model_validate(body)
+    return body
+
+
+def fill(endpoint: Endpoint, target: Target) -> str:
+    path = endpoint.path
+    for name in path_params(endpoint):
+        if name not in PATH_PARAMETERS:
+            pytest.fail(f"unknown path parameter {name!r} in {endpoint.path}: teach this test")
+        path = path.replace("{" + name + "}", PATH_PARAMETERS[name](target))
+    return path
+
+
+def normalized(problem: dict[str, Any], target: Target, endpoint: Endpoint) -> dict[str, Any]:
+    """The problem with the caller-supplied path values masked, to compare with a ghost call."""
+    detail = str(problem.get("detail", ""))
+    for name in path_params(endpoint):
+        value = PATH_PARAMETERS[name](target)
+        detail = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", "{" + name + "}", detail)
+    return {**{k: v for k, v in problem.items() if k != "instance"}, "detail": detail}
+
+
+def attempts(endpoint: Endpoint, own_slug: str, b: Target) -> list[tuple[Target, Target]]:
+    """(client-b target, ghost twin) pairs. Object ids are also tried under the caller's own
+    slug, where only the object-level check stands between the caller and client-b's object."""
+    ids = (b.member_id, b.grant_id, b.token_id)
+    ghost_ids = (GHOST.member_id, GHOST.grant_id, GHOST.token_id)
+    pairs = [(Target("client-b", *ids), Target(GHOST.slug, *ghost_ids))]
+    params = path_params(endpoint)
+    if "slug" in params and len(params) > 1:
+        pairs.append((Target(own_slug, *ids), Target(own_slug, *ghost_ids)))
+    return pairs
+
+
+def test_every_route_refuses_client_b_objects_to_outsiders(
+    app: FastAPI,
+    client: TestClient,
+    engine: Engine,
+    client_b: ClientB,
+    auth: AuthFor,
+) -> None:
+    endpoints = [e for e in v1_routes(app) if path_params(e)]
+    assert len(endpoints) >= 9
+    callers = {(slug, role): auth(slug, role) for slug in OUTSIDERS for role in Role}
+    before = snapshot(engine)
+    failures: list[str] = []
+    calls = 0
+    for endpoint in endpoints:
+        body = example_body(endpoint)
+        for (slug, role), headers in callers.items():
+            for real, ghost in attempts(endpoint, slug, client_b.target):
+                who = f"{endpoint.method} {fill(endpoint, real)} as {role.value}@{slug}"
+                got = client.request(
+                    endpoint.method, fill(endpoint, real), headers=headers, json=body
+                )
+                twin = client.request(
+                    endpoint.method, fill(endpoint, ghost), headers=headers, json=body
+                )
+                calls += 1
+                if got.status_code not in (403, 404):
+                    failures.append(f"{who}: status {got.status_code} {got.text[:200]}")
+                    continue
+                leaked = [s for s in client_b.secrets if s.lower() in got.text.lower()]
+                if leaked:
+                    failures.append(f"{who}: response reveals {leaked}: {got.text[:200]}")
+                same_as_ghost = got.status_code == twin.status_code and normalized(
+                    got.json(), real, endpoint
+                ) == normalized(twin.json(), ghost, endpoint)
+                if not same_as_ghost:
+                    failures.append(f"{who}: unlike a missing object: {got.text} / {twin.text}")
+    after = snapshot(engine)
+    assert not failures, f"{len(failures)} of {calls} calls failed:\n" + "\n".join(failures)
+    assert after == before, "refused requests changed the database"
+    assert calls >= len(endpoints) * len(callers)
+
+
+def test_routes_without_path_parameters_are_all_covered(app: FastAPI) -> None:
+    unparametrized = {(e.method, e.path) for e in v1_routes(app) if not path_params(e)}
+    assert unparametrized == GLOBAL_ROUTES, (
+        "routes without path parameters changed: cover the new ones in this module "
+        f"(new: {unparametrized - GLOBAL_ROUTES}, gone: {GLOBAL_ROUTES - unparametrized})"
+    )
+
+
+def _listed_slugs(client: TestClient, headers: dict[str, str]) -> set[str]:
+    response = client.get(f"{V1}/orgs", headers=headers, params={"limit": 200})
+    assert response.status_code == 200, response.text
+    return {org["slug"] for org in response.json()["items"]}
+
+
+EXPECTED_VISIBLE = {
+    "client-a": {"client-a"},
+    "watchtower": {"watchtower"},
+    "sentinel": {"sentinel", "client-a"},
+}
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+@pytest.mark.parametrize("slug", OUTSIDERS)
+def test_global_routes_never_return_client_b_data(
+    client: TestClient, engine: Engine, client_b: ClientB, auth: AuthFor, slug: str, role: Role
+) -> None:
+    headers = auth(slug, role)
+    assert _listed_slugs(client, headers) == EXPECTED_VISIBLE[slug]
+    before = snapshot(engine)
+    responses = [
+        client.get(f"{V1}/me", headers=headers),
+        client.get(f"{V1}/orgs", headers=headers, params={"limit": 200}),
+        client.get(f"{V1}/tokens", headers=headers, params={"limit": 200}),
+        client.post(
+            f"{V1}/orgs",
+            headers=headers,
+            json={"slug": "sneaky", "name": "Sneaky", "parent": "northwind"},
+        ),
+    ]
+    for response in responses:
+        text = response.text.lower()
+        assert "client-b" not in text, response.text
+        assert not [s for s in client_b.secrets if s.lower() in text], response.text
+    assert responses[3].status_code == 404  # northwind is out of their reach
+    assert snapshot(engine) == before
+    created = client.post(f"{V1}/tokens", headers=headers, json={"name": "mine"})
+    assert created.status_code == 201
+    assert "client-b" not in created.text
+    listed = client.get(f"{V1}/tokens", headers=headers, params={"limit": 200}).json()["items"]
+    own_org = {t["organization_id"] for t in listed}
+    assert len(own_org) == 1 and client_b.target.token_id not in {t["id"] for t in listed}
+
+
+def test_msp_admin_sees_its_own_clients_only(client: TestClient, auth: AuthFor) -> None:
+    assert _listed_slugs(client, auth("northwind", Role.ADMIN)) == {
+        "northwind",
+        "client-a",
+        "client-b",
+    }
+    assert _listed_slugs(client, auth("otherco", Role.ADMIN)) == {"otherco", "client-z"}
+
+
+def test_tokens_of_another_org_are_invisible_to_an_msp_admin(
+    client: TestClient, client_b: ClientB, auth: AuthFor
+) -> None:
+    """Managing a client does not reach into the client's personal tokens."""
+    headers = auth("northwind", Role.ADMIN)
+    listed = client.get(f"{V1}/tokens", headers=headers).json()["items"]
+    assert client_b.target.token_id not in {t["id"] for t in listed}
+    response = client.delete(f"{V1}/tokens/{client_b.target.token_id}", headers=headers)
+    assert response.status_code == 404
+
+
+def test_token_of_one_org_cannot_act_in_another(
+    client: TestClient, session: Session, world: World
+) -> None:
+    """A token is bound to its organization: it never reaches client-b, even by slug."""
+    secret = issue_token(session, world, "client-a", Role.ADMIN)
+    response = client.get(f"{V1}/orgs/client-b/members", headers=bearer(secret))
+    assert response.status_code == 404
