@@ -16,7 +16,7 @@ def test_changes_made_through_the_api_are_in_the_trail(
     client: TestClient, world: World, auth: AuthFor
 ) -> None:
     msp = auth("northwind", Role.ADMIN)
-    email = world.user("sentinel", Role.AUDITOR).email
+    email = world.user("northwind", Role.IT_OPERATOR).email
     client.post(f"{V1}/orgs/client-b/auditor-grants", headers=msp, json={"auditor": "watchtower"})
     member = client.post(
         f"{V1}/orgs/client-b/members", headers=msp, json={"email": email, "role": "auditor"}

@@ -121,7 +121,7 @@ def test_bad_org_input_writes_nothing(
 
 
 def test_add_and_remove_member_with_audit(session: Session, world: World) -> None:
-    admin = world.actor("client-a", Role.ADMIN)
+    admin = world.actor("northwind", Role.ADMIN)
     newcomer = world.user("client-b", Role.EXECUTIVE)
     added = service.add_member(session, admin, "client-a", newcomer.email, "auditor")
     session.commit()
@@ -226,3 +226,28 @@ def test_granted_firm_sees_only_its_own_grant(session: Session, world: World) ->
     assert {g.auditor_org_id for g in grants} == {world.orgs["sentinel"].id}
     all_grants = service.list_grants(session, world.actor("client-a", Role.ADMIN), "client-a")
     assert len(all_grants) == 2
+
+
+def test_admins_cannot_pull_in_another_tenants_user(session: Session, world: World) -> None:
+    foreign = world.user("client-b", Role.EXECUTIVE)
+    with pytest.raises(PermissionDenied, match="outside your reach"):
+        service.add_member(
+            session, world.actor("client-a", Role.ADMIN), "client-a", foreign.email, "auditor"
+        )
+    with pytest.raises(PermissionDenied, match="outside your reach"):
+        service.add_member(
+            session, world.actor("otherco", Role.ADMIN), "otherco", foreign.email, "auditor"
+        )
+
+
+def test_msp_and_auditor_firms_keep_an_admin(session: Session, world: World) -> None:
+    for slug in ("northwind", "sentinel"):
+        last_admin = world.memberships[(slug, Role.ADMIN)]
+        with pytest.raises(Conflict, match="at least one admin"):
+            service.remove_member(session, SYSTEM, slug, last_admin.id)
+        with pytest.raises(Conflict, match="at least one admin"):
+            service.add_member(session, SYSTEM, slug, world.user(slug, Role.ADMIN).email, "auditor")
+    client_admin = world.memberships[("client-a", Role.ADMIN)]
+    service.remove_member(
+        session, world.actor("northwind", Role.ADMIN), "client-a", client_admin.id
+    )

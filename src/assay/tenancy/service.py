@@ -15,7 +15,7 @@ from assay.auth.policy import Relation
 from assay.db.base import utcnow
 from assay.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from assay.tenancy.access import authorize, authorize_slug, org_by_slug, visible_orgs_query
-from assay.tenancy.models import AuditorGrant, Membership, Organization, OrgKind
+from assay.tenancy.models import AuditorGrant, Membership, Organization, OrgKind, Role
 from assay.tenancy.validation import clean_name, clean_slug, parse_kind, parse_role
 
 Page = tuple[list[Organization], int]
@@ -140,6 +140,10 @@ def add_member(
             organization_id=org.id,
         )
     authorize(session, actor, "member.manage", org, {"subject": [user.id]})
+    if password is None and not _user_within_reach(session, actor, user.id):
+        raise PermissionDenied(
+            f"{email} belongs to organizations outside your reach; a local operator can add it"
+        )
     existing = session.scalar(
         select(Membership).where(
             Membership.organization_id == org.id, Membership.user_id == user.id
@@ -147,6 +151,8 @@ def add_member(
     )
     if existing is not None and existing.role == parsed_role:
         raise Conflict(f"{user.email} is already {parsed_role} of '{org.slug}'")
+    if existing is not None:
+        _keep_an_admin(session, org, existing)
     previous = str(existing.role) if existing is not None else None
     membership = existing or Membership(organization_id=org.id, user_id=user.id, role=parsed_role)
     membership.role = parsed_role
@@ -164,6 +170,33 @@ def add_member(
     return MemberAdded(membership, user, password)
 
 
+def _user_within_reach(session: Session, actor: Actor, user_id: int) -> bool:
+    """An existing account may be added only by someone who can already see one of its orgs
+    (or when no organization holds it yet), so that no admin can pull in, and learn the name
+    of, another tenant's user by email."""
+    if actor.is_system:
+        return True
+    memberships = select(Membership.organization_id).where(Membership.user_id == user_id)
+    org_ids = set(session.scalars(memberships))
+    if not org_ids:  # an account no organization holds yet (created by a local operator)
+        return True
+    visible = visible_orgs_query(actor).with_only_columns(Organization.id)
+    return session.scalar(visible.where(Organization.id.in_(org_ids)).limit(1)) is not None
+
+
+def _keep_an_admin(session: Session, org: Organization, leaving: Membership) -> None:
+    """MSPs and auditor firms manage themselves, so they must keep at least one admin."""
+    if org.kind is OrgKind.CLIENT or leaving.role != Role.ADMIN:
+        return
+    admins = session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.organization_id == org.id, Membership.role == Role.ADMIN)
+    )
+    if (admins or 0) <= 1:
+        raise Conflict(f"'{org.slug}' must keep at least one admin")
+
+
 def remove_member(session: Session, actor: Actor, org_slug: str, membership_id: int) -> None:
     """Remove a membership; it must belong to the named organization."""
     org = authorize_slug(session, actor, "member.view", org_slug)
@@ -175,6 +208,7 @@ def remove_member(session: Session, actor: Actor, org_slug: str, membership_id: 
     if membership is None:
         raise NotFound(f"membership {membership_id} not found in '{org.slug}'")
     authorize(session, actor, "member.manage", org, {"subject": [membership.user_id]})
+    _keep_an_admin(session, org, membership)
     user = session.get(User, membership.user_id)
     detail = {"user": user.email if user else None, "role": str(membership.role)}
     session.delete(membership)
