@@ -42,14 +42,19 @@ def test_sign_in_switch_add_member_audit_and_sign_out(
     page: Page, context: BrowserContext, console_log: list[str], world: World
 ) -> None:
     sign_in(page, "admin@northwind.test", PASSWORD)
-    expect(page).to_have_url(re.compile(r"/orgs/client-a$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Client A")
+    expect(page).to_have_url(re.compile(r"/orgs/northwind$"))  # own organization first
+    expect(page.get_by_role("heading", level=1)).to_have_text("Northwind")
     cookie = session_cookie(context)
     assert cookie is not None
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Lax"
 
-    # switch organization with the header's switcher (a plain GET form)
+    # switch organization with the header's switcher (a plain GET form), there and back
+    page.get_by_label("Organization").select_option("client-a")
+    page.get_by_role("button", name="Switch").click()
+    expect(page).to_have_url(re.compile(r"/orgs/client-a$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Client A")
+    expect(page.get_by_label("Organization")).to_have_value("client-a")
     page.get_by_label("Organization").select_option("northwind")
     page.get_by_role("button", name="Switch").click()
     expect(page).to_have_url(re.compile(r"/orgs/northwind$"))
