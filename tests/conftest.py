@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from assay.config import settings
-from assay.db.engine import engine_for, make_engine, session_factory
+from assay.db.engine import engine_for, session_factory
 from assay.db.migrate import upgrade
 from assay.db.registry import Base
 
@@ -104,4 +104,18 @@ def data_dir() -> Path:
     return settings().data_dir
 
 
-__all__ = ["make_engine"]
+REFERENCE_DIR = Path(
+    os.environ.get(
+        "ASSAY_REFERENCE_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+    )
+)
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """Official files in ../shared/reference. Absent: a failure in CI, a skip elsewhere."""
+    if REFERENCE_DIR.is_dir():
+        return REFERENCE_DIR
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"reference data required in CI but missing: {REFERENCE_DIR}")
+    pytest.skip(f"reference data not present at {REFERENCE_DIR}")

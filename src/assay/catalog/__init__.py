@@ -1,0 +1,1 @@
+"""Control catalogs (frameworks), baselines and crosswalks between them."""
