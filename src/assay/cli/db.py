@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from assay.cli.context import errors_reported, stdout
+from assay.cli.context import errors_reported, stdout, work
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
-@app.command()
-def upgrade() -> None:
-    """Create or upgrade the database schema to the latest revision."""
+def upgrade_and_load() -> None:
+    """Migrate the schema, then load built-in catalogs that are new or changed."""
+    from assay.catalog.service import sync_builtin
     from assay.config import settings
     from assay.db.migrate import current_revision
     from assay.db.migrate import upgrade as run_upgrade
@@ -19,8 +19,20 @@ def upgrade() -> None:
     with errors_reported():
         run_upgrade()
         stdout.print(
-            f"database at revision {current_revision()} ({_where(settings().database_url)})"
+            f"database at revision {current_revision()} ({_where(settings().database_url)})",
+            markup=False,
         )
+    with work() as w:
+        reports = sync_builtin(w.session, w.actor)
+    for report in reports:
+        if report.status != "unchanged":
+            stdout.print(report.summary(), markup=False)
+
+
+@app.command()
+def upgrade() -> None:
+    """Create or upgrade the database schema and load the built-in catalogs."""
+    upgrade_and_load()
 
 
 @app.command()

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from assay import __version__
-from assay.cli import auditlog, db, members, orgs, tokens, users
-from assay.cli.context import errors_reported, stdout, work
+from assay.cli import auditlog, catalog, db, members, orgs, tokens, users
+from assay.cli.context import stdout, work
 
 app = typer.Typer(
     name="assay",
@@ -23,6 +23,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(members.app, name="member")
 app.add_typer(tokens.app, name="token")
 app.add_typer(auditlog.app, name="audit-log")
+app.add_typer(catalog.app, name="catalog")
 
 
 def _show_version(value: bool) -> None:
@@ -57,11 +58,10 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
 @app.command()
 def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Set up the database and the demo organizations and users (idempotent)."""
-    from assay.db.migrate import upgrade
+    from assay.cli.db import upgrade_and_load
     from assay.demo import seed_demo
 
-    with errors_reported():
-        upgrade()
+    upgrade_and_load()
     with work() as w:
         demo_users = seed_demo(w.session, w.actor)
     stdout.print(

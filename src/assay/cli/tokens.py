@@ -69,20 +69,33 @@ def list_(
     as_email: AsOption = None,
 ) -> None:
     """List tokens (never their secrets)."""
+    from sqlalchemy import select
+
+    from assay.accounts.models import User
     from assay.accounts.service import list_tokens
     from assay.tenancy.models import Organization
 
     with work(as_email) as w:
         tokens, total = list_tokens(w.session, w.actor, user_email=user, limit=limit, offset=offset)
-        from assay.accounts.models import User
-
+        emails = dict(
+            w.session.execute(
+                select(User.id, User.email).where(User.id.in_({t.user_id for t in tokens}))
+            ).all()
+        )
+        slugs = dict(
+            w.session.execute(
+                select(Organization.id, Organization.slug).where(
+                    Organization.id.in_({t.organization_id for t in tokens})
+                )
+            ).all()
+        )
         rows = [
             {
                 "id": t.id,
                 "name": t.name,
                 "prefix": t.prefix,
-                "user": w.session.get(User, t.user_id).email,  # type: ignore[union-attr]
-                "org": w.session.get(Organization, t.organization_id).slug,  # type: ignore[union-attr]
+                "user": emails[t.user_id],
+                "org": slugs[t.organization_id],
                 "created_at": t.created_at.isoformat(),
                 "expires_at": t.expires_at.isoformat() if t.expires_at else None,
                 "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,

@@ -2,7 +2,14 @@
 
 from assay.accounts import models as accounts_models
 from assay.auditlog import models as auditlog_models
+from assay.catalog import models as catalog_models
 from assay.db.base import Base
 from assay.tenancy import models as tenancy_models
 
-__all__ = ["Base", "accounts_models", "auditlog_models", "tenancy_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "auditlog_models",
+    "catalog_models",
+    "tenancy_models",
+]
