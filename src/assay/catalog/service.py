@@ -113,6 +113,7 @@ class ImportOptions:
     source_framework: str | None = None  # for CSV and NIST crosswalk workbooks
     target_framework: str | None = None
     mapping_key: str | None = None
+    skip_unknown: bool = False  # crosswalks: leave out mappings naming ids a framework lacks
 
 
 def detect(data: bytes, name: str) -> str:
@@ -195,7 +196,13 @@ def _import_oscal(
         mapping = read_mapping(
             data, name, source_framework=ends[0], target_framework=ends[1], key=options.mapping_key
         )
-        return store_mapping(session, mapping, origin="oscal", digest=_digest(data))
+        return store_mapping(
+            session,
+            mapping,
+            origin="oscal",
+            digest=_digest(data),
+            skip_unknown=options.skip_unknown,
+        )
     raise InvalidInput(
         f"{name}: OSCAL model '{model}' cannot be imported as a catalog, profile or mapping"
     )
@@ -252,7 +259,9 @@ def _import_crosswalk(
         target_framework=options.target_framework,
         key=options.mapping_key,
     )
-    return store_mapping(session, document, origin=kind, digest=_digest(data))
+    return store_mapping(
+        session, document, origin=kind, digest=_digest(data), skip_unknown=options.skip_unknown
+    )
 
 
 def validate_file(data: bytes, name: str) -> FrameworkDocument | MappingDocument:

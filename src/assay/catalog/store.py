@@ -46,6 +46,7 @@ class LoadReport:
     removed: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     baselines: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     total: int = 0
 
     def summary(self) -> str:
@@ -282,9 +283,18 @@ def store_baseline(
 
 
 def store_mapping(
-    session: Session, doc: MappingDocument, *, origin: str, digest: str
+    session: Session,
+    doc: MappingDocument,
+    *,
+    origin: str,
+    digest: str,
+    skip_unknown: bool = False,
 ) -> LoadReport:
-    """Create or replace a crosswalk; every control it names must exist in its frameworks."""
+    """Create or replace a crosswalk; every control it names must exist in its frameworks.
+
+    With `skip_unknown`, mappings naming ids the frameworks lack are left out and listed in the
+    report's `skipped` instead (e.g. NIST's CSF 2.0 crosswalk cites IA-13, which SP 800-53 5.1.1
+    added, against a 5.0.1 catalog)."""
     report = LoadReport("mapping", doc.id, doc.name, doc.version, total=len(doc.mappings))
     frameworks = {
         f.key: f
@@ -302,7 +312,14 @@ def store_mapping(
     target_ids = _label_ids(session, target.id)
     dangling = [m.source for m in doc.mappings if m.source not in source_ids]
     dangling += [m.target for m in doc.mappings if m.target not in target_ids]
-    if dangling:
+    if dangling and skip_unknown:
+        kept = [m for m in doc.mappings if m.source in source_ids and m.target in target_ids]
+        report.skipped = [f"{m.source}->{m.target}" for m in doc.mappings if m not in kept]
+        if not kept:
+            raise InvalidInput(f"mapping {doc.id}: none of its ids exist in the frameworks")
+        doc = doc.model_copy(update={"mappings": kept})
+        report.total = len(kept)
+    elif dangling:
         raise InvalidInput(
             f"mapping {doc.id}: {len(dangling)} ids not found in their frameworks, "
             f"e.g. {sorted(set(dangling))[:5]}"

@@ -224,6 +224,10 @@ def import_(
     baseline: Annotated[str | None, typer.Option(help="For a profile: the baseline id.")] = None,
     from_: Annotated[str | None, typer.Option("--from", help="Crosswalk source framework.")] = None,
     to: Annotated[str | None, typer.Option(help="Crosswalk target framework.")] = None,
+    skip_unknown: Annotated[
+        bool,
+        typer.Option(help="Crosswalks: leave out (and list) mappings naming unknown ids."),
+    ] = False,
 ) -> None:
     """Import a framework (Assay YAML, OSCAL catalog), a baseline (OSCAL profile) or a crosswalk
     (Assay YAML, OSCAL mapping, CSV, NIST crosswalk workbook). All of it lands or nothing."""
@@ -231,12 +235,23 @@ def import_(
 
     data = _read(path)
     options = ImportOptions(
-        key=id_, framework=framework, baseline=baseline, source_framework=from_, target_framework=to
+        key=id_,
+        framework=framework,
+        baseline=baseline,
+        source_framework=from_,
+        target_framework=to,
+        skip_unknown=skip_unknown,
     )
     with work() as w:
         reports = import_file(w.session, w.actor, data, str(path), options)
     for report in reports:
         stdout.print(report.summary(), markup=False)
+        if report.skipped:
+            stdout.print(
+                f"  skipped {len(report.skipped)} mappings naming unknown ids: "
+                + ", ".join(report.skipped[:10]),
+                markup=False,
+            )
         if report.status != "updated":
             continue
         for what, items in (

@@ -211,3 +211,48 @@ def test_hostile_xml_is_refused_and_writes_nothing(session: Session, tmp_path: P
         assert code == 1 and path.name in err, err
         assert "root:" not in err
     assert counts(session) == before
+
+
+def test_nist_csf_to_sp800_53_crosswalk_and_two_hop_map(
+    session: Session, imported: Path, reference_dir: Path
+) -> None:
+    service.sync_builtin(session, SYSTEM)
+    session.commit()
+    workbook = (
+        reference_dir / "mappings/Cybersecurity_Framework_v2-0_Concept_Crosswalk_800-53_final.xlsx"
+    )
+    before = counts(session)
+    code, _, err = run("catalog", "import", str(workbook), "--from", "nist-csf-2.0", "--to", KEY)
+    assert code == 1 and "IA-13" in err  # SP 800-53 5.1.1 added IA-13; the 5.0.1 catalog lacks it
+    assert counts(session) == before
+    code, out, err = run(
+        "catalog", "import", str(workbook), "--from", "nist-csf-2.0", "--to", KEY, "--skip-unknown"
+    )
+    assert code == 0, err
+    assert "created (738 entries)" in out and "skipped 2 mappings" in out
+    result = json.loads(
+        run("catalog", "map", "1.1", "--from", "cis-controls-v8.1", "--to", KEY, "--json")[1]
+    )
+    assert result["hops"] == 2
+    assert "CM-8" in {r["target"] for r in result["results"]}
+    step = next(r for r in result["results"] if r["target"] == "CM-8")["path"]
+    assert [s["to"] for s in step] == ["nist-csf-2.0:ID.AM-01", f"{KEY}:CM-8"]
+
+
+def test_csv_crosswalk_import(session: Session, imported: Path, tmp_path: Path) -> None:
+    service.sync_builtin(session, SYSTEM)
+    session.commit()
+    csv_file = tmp_path / "mine.csv"
+    csv_file.write_text("source,target,relationship\nAC-2,PR.AA-01,subset-of\n")
+    code, out, err = run("catalog", "import", str(csv_file), "--from", KEY, "--to", "nist-csf-2.0")
+    assert code == 0, err
+    assert "mapping " in out and "created (1 entries)" in out
+    detail = service.get_control(session, "nist-csf-2.0", "PR.AA-01")
+    assert ("AC-2", "superset-of") not in {(m.label, m.relationship) for m in detail.mapped_to}
+    assert ("AC-2", "subset-of") in {(m.label, m.relationship) for m in detail.mapped_from}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("source,target,relationship\nAC-2,PR.AA-01,sameish\n")
+    code, _, err = run("catalog", "import", str(bad), "--from", KEY, "--to", "nist-csf-2.0")
+    assert code == 1 and "bad.csv" in err and "line 2" in err
+    code, _, err = run("catalog", "import", str(csv_file))
+    assert code == 1 and "--from and --to" in err
