@@ -53,6 +53,7 @@ def framework_document(session: Session, framework: Framework) -> FrameworkDocum
         source=framework.source,
         notice=framework.notice,
         levels=framework.levels,
+        assessable=[framework.levels[n - 1] for n in framework.assessable] or None,
         controls=roots,
         baselines=baselines,
     )

@@ -28,6 +28,7 @@ class Framework(Base):
     source: Mapped[str] = mapped_column(String(500), default="")
     notice: Mapped[str] = mapped_column(Text, default="")
     levels: Mapped[list[str]] = mapped_column(JSON)
+    assessable: Mapped[list[int]] = mapped_column(JSON, default=list)  # level numbers answered
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -54,6 +55,21 @@ class Control(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     official_title: Mapped[str | None] = mapped_column(String(500))
     official_description: Mapped[str | None] = mapped_column(Text)
+
+
+class ControlAncestor(Base):
+    """Closure of the control tree: every (control, ancestor) pair, the control itself at depth 0,
+    so scores roll up to any level with one GROUP BY."""
+
+    __tablename__ = "control_ancestors"
+
+    control_id: Mapped[int] = mapped_column(
+        ForeignKey("controls.id", ondelete="CASCADE"), primary_key=True
+    )
+    ancestor_id: Mapped[int] = mapped_column(
+        ForeignKey("controls.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    depth: Mapped[int] = mapped_column(Integer)
 
 
 class Baseline(Base):

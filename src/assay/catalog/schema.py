@@ -20,6 +20,7 @@ Text = Annotated[str, StringConstraints(max_length=20000)]
 PropertyValue = str | int | float | bool | list[str] | list[int]
 
 FORMAT_FRAMEWORK = "assay/framework/v1"
+GROUPING_LEVELS = frozenset({"family", "group", "domain"})
 FORMAT_MAPPING = "assay/mapping/v1"
 
 
@@ -62,6 +63,10 @@ class FrameworkDocument(Strict):
     source: Text = Field(default="", max_length=500)
     notice: Text = Field(default="", description="Licence or provenance note.")
     levels: list[Key] = Field(min_length=1, description="Name of each tree level, top first.")
+    assessable: list[Key] | None = Field(
+        default=None,
+        description="Levels whose controls are answered in an assessment (default: see docs).",
+    )
     controls: list[ControlEntry] = Field(min_length=1)
     baselines: list[BaselineEntry] = Field(default_factory=list)
 
@@ -80,7 +85,22 @@ class FrameworkDocument(Strict):
                 raise ValueError(f"baseline {baseline.id} names unknown controls: {missing[:5]}")
         if len({b.id for b in self.baselines}) != len(self.baselines):
             raise ValueError("duplicate baseline id")
+        unknown = [name for name in self.assessable or [] if name not in self.levels]
+        if unknown:
+            raise ValueError(f"assessable names unknown levels: {unknown}")
         return self
+
+    def assessable_levels(self) -> list[int]:
+        """Levels (1 = top) whose controls an assessment answers.
+
+        Default: every level below the first when the first only groups (families, groups), as
+        in SP 800-53 where controls and enhancements are both assessed; otherwise the deepest
+        level (CSF subcategories, CIS safeguards)."""
+        if self.assessable:
+            return [self.levels.index(name) + 1 for name in self.assessable]
+        if len(self.levels) > 1 and self.levels[0] in GROUPING_LEVELS:
+            return list(range(2, len(self.levels) + 1))
+        return [len(self.levels)]
 
 
 def walk(entries: list[ControlEntry], depth: int = 0) -> Iterator[tuple[int, ControlEntry]]:

@@ -12,6 +12,7 @@ from assay.catalog.models import (
     Baseline,
     BaselineControl,
     Control,
+    ControlAncestor,
     Framework,
     Mapping,
     MappingSet,
@@ -145,6 +146,7 @@ def store_framework(
         "source": doc.source,
         "notice": doc.notice,
         "levels": list(doc.levels),
+        "assessable": doc.assessable_levels(),
     }
     if framework is None:
         framework = Framework(key=doc.id, **header)
@@ -184,6 +186,7 @@ def store_framework(
                 for control_id, row in changed
             ],
         )
+    _store_ancestors(session, framework.id, wanted, ids)
     report.baselines = _store_baselines(session, framework.id, doc, ids)
     if report.status != "created" and (
         report.added or report.removed or report.changed or report.baselines
@@ -191,6 +194,26 @@ def store_framework(
         report.status = "updated"
     session.flush()
     return report
+
+
+def _store_ancestors(
+    session: Session, framework_id: int, rows: dict[str, dict[str, Any]], ids: dict[str, int]
+) -> None:
+    """Rebuild the framework's closure table from the document's parent links."""
+    session.execute(
+        delete(ControlAncestor).where(
+            ControlAncestor.control_id.in_(
+                select(Control.id).where(Control.framework_id == framework_id)
+            )
+        )
+    )
+    pairs = []
+    for label in rows:
+        depth, current = 0, label
+        while current is not None:
+            pairs.append({"control_id": ids[label], "ancestor_id": ids[current], "depth": depth})
+            current, depth = rows[current]["parent_label"], depth + 1
+    session.execute(insert(ControlAncestor), pairs)
 
 
 def _store_baselines(

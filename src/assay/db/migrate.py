@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 
 from alembic import command
@@ -23,11 +24,37 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
     """Bring the schema up to `revision`."""
-    engine = engine or get_engine()
+    _run(engine or get_engine(), command.upgrade, revision)
+
+
+def downgrade(engine: Engine | None = None, revision: str = "-1") -> None:
+    """Take the schema back to `revision` (used by migration tests)."""
+    _run(engine or get_engine(), command.downgrade, revision)
+
+
+def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run a migration step in one transaction.
+
+    On SQLite, foreign keys are switched off meanwhile: batch migrations rebuild a table by
+    copying it and dropping the original, and with foreign keys on, that drop would cascade
+    deletes into every table referring to it. Integrity is checked before committing.
+    """
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # must happen outside a transaction: straight on the driver connection
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def current_revision(engine: Engine | None = None) -> str | None:

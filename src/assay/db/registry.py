@@ -1,6 +1,7 @@
 """Imports every model module so that `Base.metadata` knows all tables (for Alembic and tests)."""
 
 from assay.accounts import models as accounts_models
+from assay.assess import models as assess_models
 from assay.auditlog import models as auditlog_models
 from assay.catalog import models as catalog_models
 from assay.db.base import Base
@@ -9,6 +10,7 @@ from assay.tenancy import models as tenancy_models
 __all__ = [
     "Base",
     "accounts_models",
+    "assess_models",
     "auditlog_models",
     "catalog_models",
     "tenancy_models",

@@ -1,0 +1,1 @@
+"""Assessments: answers, evidence, independent verification, scores, gaps and blind spots."""
