@@ -30,6 +30,7 @@ class Settings:
     login_max_failures: int = 5
     login_window_minutes: int = 15
     max_form_field_chars: int = 4096
+    max_evidence_bytes: int = 50 * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,6 +67,7 @@ def load_settings() -> Settings:
         login_window_minutes=int(os.environ.get("ASSAY_LOGIN_WINDOW_MINUTES", "15")),
         session_hours=int(os.environ.get("ASSAY_SESSION_HOURS", "12")),
         max_form_field_chars=int(os.environ.get("ASSAY_MAX_FORM_FIELD_CHARS", "4096")),
+        max_evidence_bytes=int(os.environ.get("ASSAY_MAX_EVIDENCE_MB", "50")) * 1024 * 1024,
     )
 
 

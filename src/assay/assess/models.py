@@ -115,6 +115,7 @@ class Answer(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     implemented_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contributor_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # everyone who set it
     state: Mapped[AnswerState] = mapped_column(_enum(AnswerState))
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

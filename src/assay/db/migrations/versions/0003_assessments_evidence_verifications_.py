@@ -172,6 +172,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("implemented_by_id", sa.Integer(), nullable=True),
         sa.Column("answered_by_id", sa.Integer(), nullable=True),
+        sa.Column("contributor_ids", sa.JSON(), nullable=False),
         sa.Column(
             "state",
             sa.Enum(
