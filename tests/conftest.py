@@ -100,6 +100,14 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
+def catalogs(engine: Engine) -> None:
+    """The built-in catalogs (NIST CSF 2.0, CIS Controls v8.1 and their crosswalk), committed."""
+    from tests.factories import load_catalogs
+
+    load_catalogs(engine)
+
+
+@pytest.fixture
 def data_dir() -> Path:
     return settings().data_dir
 

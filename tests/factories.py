@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from assay.accounts.models import User
 from assay.accounts.secrets import hash_password
 from assay.auth.actor import Actor, Via
+from assay.db.engine import unit_of_work
 from assay.tenancy.access import actor_for_membership
 from assay.tenancy.models import AuditorGrant, Membership, Organization, OrgKind, Role
 
@@ -89,3 +91,67 @@ def build_world(session: Session) -> World:
     )
     session.flush()
     return world
+
+
+# --- catalogs ------------------------------------------------------------------------------
+
+# A small catalog in the shape of NIST SP 800-53 (labels with parentheses), with a crosswalk to
+# CSF 2.0 so that CIS Controls reach it only in two hops (CIS -> CSF -> this).
+MINI_CATALOG_KEY = "test-sp800-53-mini"
+MINI_CATALOG_YAML = b"""\
+format: assay/framework/v1
+id: test-sp800-53-mini
+name: Test Security Controls
+version: "5"
+levels: [family, control, enhancement]
+controls:
+  - id: AC
+    kind: family
+    title: Access Control
+    controls:
+      - id: AC-2
+        kind: control
+        title: Account Management
+        description: Manage system accounts through their whole life.
+        controls:
+          - id: AC-2(1)
+            kind: enhancement
+            title: Automated System Account Management
+          - id: AC-2(10)
+            kind: enhancement
+            title: Shared and Group Account Credential Change
+            withdrawn: true
+baselines:
+  - id: low
+    name: Low impact
+    controls: [AC-2]
+"""
+MINI_MAPPING_YAML = b"""\
+format: assay/mapping/v1
+id: test-sp800-53-mini--nist-csf-2.0
+name: Test controls to CSF 2.0
+version: "1"
+source_framework: test-sp800-53-mini
+target_framework: nist-csf-2.0
+mappings:
+  - {source: AC-2, target: PR.AA-01, relationship: intersects-with}
+  - {source: AC-2(1), target: PR.AA-01, relationship: subset-of}
+"""
+
+
+def load_catalogs(engine: Engine | None = None) -> None:
+    """Load the built-in catalogs (CSF 2.0, CIS v8.1 and their crosswalk) and commit them."""
+    from assay.catalog.service import sync_builtin
+
+    with unit_of_work(engine) as session:
+        sync_builtin(session, SYSTEM)
+
+
+def load_mini_catalog(engine: Engine | None = None) -> None:
+    """Import the small SP 800-53-shaped catalog above and its crosswalk to CSF 2.0 (which
+    must be loaded already), as an operator would with `assay catalog import`."""
+    from assay.catalog.service import import_file
+
+    with unit_of_work(engine) as session:
+        import_file(session, SYSTEM, MINI_CATALOG_YAML, "test-sp800-53-mini.yaml")
+        import_file(session, SYSTEM, MINI_MAPPING_YAML, "test-sp800-53-mini--csf.yaml")

@@ -5,6 +5,12 @@ ungranted auditor firm `watchtower` and of `sentinel` (granted client-a only), w
 objects. Each call must be refused (403/404) exactly as if the objects did not exist, reveal
 none of client-b's data, and change nothing. A path parameter the tables below do not know, or
 a new route without path parameters, fails the suite until it is covered here.
+
+The control catalogs are the one kind of data that belongs to no organization: the routes in
+CATALOG_ROUTES are declared global, and instead of refusing outsiders they must answer every
+authenticated caller alike, carry no organization data, change nothing and refuse anyone
+without a token. A route is global only by being listed there, and only if it takes nothing
+but catalog parameters.
 """
 
 from __future__ import annotations
@@ -31,14 +37,21 @@ OUTSIDERS = ("client-a", "watchtower", "sentinel")
 B_TOKEN_NAME = "client-b-deploy-key"
 
 
+CATALOG_FRAMEWORK = "cis-controls-v8.1"
+CATALOG_LABEL = "1.1"
+
+
 @dataclass(frozen=True)
 class Target:
-    """Values for every known path parameter."""
+    """Values for every known path parameter. The catalog ones name real, global catalog
+    entries (the same for client-b and its ghost twin): only organization data differs."""
 
     slug: str
     member_id: int
     grant_id: int
     token_id: int
+    framework: str = CATALOG_FRAMEWORK
+    label: str = CATALOG_LABEL
 
 
 # How to fill each path parameter. A route with a parameter missing here fails the test.
@@ -47,7 +60,11 @@ PATH_PARAMETERS: dict[str, Callable[[Target], str]] = {
     "member_id": lambda t: str(t.member_id),
     "grant_id": lambda t: str(t.grant_id),
     "token_id": lambda t: str(t.token_id),
+    "framework": lambda t: t.framework,
+    "label": lambda t: t.label,
 }
+# Parameters that name global catalog data, never an organization's.
+CATALOG_PARAMETERS = {"framework", "label"}
 GHOST = Target(slug="ghost-org", member_id=987_654, grant_id=987_655, token_id=987_656)
 
 # Routes without path parameters, each covered by a dedicated test below.
@@ -57,6 +74,22 @@ GLOBAL_ROUTES = {
     ("POST", "/api/v1/orgs"),
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
+}
+
+# Read-only routes over the installation-wide control catalogs, with a valid request for each.
+# Being listed here exempts a route from the refusal check above; it must then pass
+# test_catalog_routes_are_global_and_reveal_no_organization instead.
+CATALOG_ROUTES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/api/v1/frameworks"): {"limit": "200"},
+    ("GET", "/api/v1/frameworks/{framework}"): {},
+    ("GET", "/api/v1/frameworks/{framework}/controls"): {"limit": "200"},
+    ("GET", "/api/v1/frameworks/{framework}/controls/{label}"): {},
+    ("GET", "/api/v1/catalog/search"): {"q": "a", "limit": "200"},
+    ("GET", "/api/v1/catalog/map"): {
+        "control": CATALOG_LABEL,
+        "from": CATALOG_FRAMEWORK,
+        "to": "nist-csf-2.0",
+    },
 }
 
 
@@ -153,14 +186,31 @@ def attempts(endpoint: Endpoint, own_slug: str, b: Target) -> list[tuple[Target,
     return pairs
 
 
+TENANT_FIELDS = ("org", "user", "member", "token", "grant", "actor", "email")
+
+
+def json_keys(value: Any) -> set[str]:
+    """Every key of every object in a JSON document."""
+    if isinstance(value, dict):
+        return set(value).union(*(json_keys(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(json_keys(v) for v in value))
+    return set()
+
+
+def is_catalog_route(endpoint: Endpoint) -> bool:
+    return (endpoint.method, endpoint.path) in CATALOG_ROUTES
+
+
 def test_every_route_refuses_client_b_objects_to_outsiders(
     app: FastAPI,
     client: TestClient,
     engine: Engine,
     client_b: ClientB,
     auth: AuthFor,
+    catalogs: None,
 ) -> None:
-    endpoints = [e for e in v1_routes(app) if path_params(e)]
+    endpoints = [e for e in v1_routes(app) if path_params(e) and not is_catalog_route(e)]
     assert len(endpoints) >= 9
     callers = {(slug, role): auth(slug, role) for slug in OUTSIDERS for role in Role}
     before = snapshot(engine)
@@ -196,11 +246,78 @@ def test_every_route_refuses_client_b_objects_to_outsiders(
 
 
 def test_routes_without_path_parameters_are_all_covered(app: FastAPI) -> None:
-    unparametrized = {(e.method, e.path) for e in v1_routes(app) if not path_params(e)}
+    unparametrized = {
+        (e.method, e.path) for e in v1_routes(app) if not path_params(e) and not is_catalog_route(e)
+    }
     assert unparametrized == GLOBAL_ROUTES, (
         "routes without path parameters changed: cover the new ones in this module "
         f"(new: {unparametrized - GLOBAL_ROUTES}, gone: {GLOBAL_ROUTES - unparametrized})"
     )
+
+
+def test_catalog_routes_are_declared_exactly_and_take_only_catalog_parameters(
+    app: FastAPI,
+) -> None:
+    """The allow-list names existing read-only routes that cannot address organization data.
+    A route it does not name, even one with catalog parameters only, must refuse outsiders in
+    test_every_route_refuses_client_b_objects_to_outsiders like any other."""
+    endpoints = {(e.method, e.path): e for e in v1_routes(app)}
+    assert set(CATALOG_ROUTES) <= set(endpoints), set(CATALOG_ROUTES) - set(endpoints)
+    for method, path in CATALOG_ROUTES:
+        endpoint = endpoints[(method, path)]
+        assert method == "GET", f"{method} {path}: global catalog routes are read-only"
+        assert set(path_params(endpoint)) <= CATALOG_PARAMETERS, f"{path}: organization parameter"
+        query = {p.alias for p in endpoint.route.dependant.query_params}
+        assert not query & {"slug", "org", "organization"}, f"{path}: organization parameter"
+        assert not endpoint.route.dependant.body_params, path
+
+
+@pytest.mark.parametrize("slug", (*OUTSIDERS, "client-b", "northwind"))
+def test_catalog_routes_are_global_and_reveal_no_organization(
+    app: FastAPI,
+    client: TestClient,
+    engine: Engine,
+    client_b: ClientB,
+    auth: AuthFor,
+    world: World,
+    catalogs: None,
+    slug: str,
+) -> None:
+    """Every role of every kind of organization reads the same catalog; nothing in it names
+    an organization, a user or a token; reading changes nothing; no token, no catalog."""
+    endpoints = [e for e in v1_routes(app) if is_catalog_route(e)]
+    assert len(endpoints) == len(CATALOG_ROUTES)
+    org_strings = [
+        *client_b.secrets,
+        *(user.email for user in world.users.values()),
+        *(org.name for org in world.orgs.values()),
+        *(f'"{org.slug}"' for org in world.orgs.values()),
+    ]
+    reference = auth("client-a", Role.EXECUTIVE)
+    callers = {role: auth(slug, role) for role in Role}
+    before = snapshot(engine)
+    failures: list[str] = []
+    for endpoint in endpoints:
+        url = fill(endpoint, client_b.target)
+        params = CATALOG_ROUTES[(endpoint.method, endpoint.path)]
+        expected = client.get(url, headers=reference, params=params)
+        assert expected.status_code == 200, f"{url}: {expected.text[:300]}"
+        anonymous = client.get(url, params=params)
+        if anonymous.status_code != 401 or "WWW-Authenticate" not in anonymous.headers:
+            failures.append(f"{url} without a token: {anonymous.status_code}")
+        for role, headers in callers.items():
+            got = client.get(url, headers=headers, params=params)
+            who = f"GET {url} as {role.value}@{slug}"
+            if got.status_code != 200 or got.json() != expected.json():
+                failures.append(f"{who}: not the same catalog: {got.status_code} {got.text[:200]}")
+            leaked = [s for s in org_strings if s.lower() in got.text.lower()]
+            if leaked:
+                failures.append(f"{who}: response names {leaked}")
+            fields = [k for k in json_keys(got.json()) if k.startswith(TENANT_FIELDS)]
+            if fields:
+                failures.append(f"{who}: response has tenant fields {fields}")
+    assert not failures, "\n".join(failures)
+    assert snapshot(engine) == before, "reading catalogs changed the database"
 
 
 def _listed_slugs(client: TestClient, headers: dict[str, str]) -> set[str]:

@@ -49,6 +49,8 @@ def path_values(session: Session, world: World, path: str) -> dict[str, object]:
         "grant_id": grant_id,
         "membership_id": world.memberships[("client-a", Role.IT_OPERATOR)].id,
         "token_id": token.token.id,
+        "framework": "cis-controls-v8.1",  # global catalog entries
+        "label": "1.1",
     }
 
 

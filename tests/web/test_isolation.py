@@ -2,6 +2,10 @@
 
 The routes come from the app's route table: every page route with a path parameter is tried,
 and a parameter this test does not know fails it loudly, so future routes are covered.
+
+The control catalog pages are the exception, declared in CATALOG_PAGES: catalogs belong to no
+organization, so every signed-in user reads the same pages, which show no organization's data
+(only the visitor's own header), change nothing and send a signed-out visitor to sign in.
 """
 
 from __future__ import annotations
@@ -18,7 +22,20 @@ from assay.tenancy.models import AuditorGrant, Role
 from tests.factories import SYSTEM, World
 from tests.web.support import fill, path_params, sign_in, snapshot, web_routes
 
-ROUTES = [(method, path) for method, path in web_routes(create_app()) if path_params(path)]
+ALL_ROUTES = web_routes(create_app())
+# Global, read-only catalog pages; being listed here exempts a page from the 404 check below.
+CATALOG_PAGES = {
+    ("GET", "/catalogs"),
+    ("GET", "/catalogs/search"),
+    ("GET", "/catalogs/{framework}"),
+    ("GET", "/catalogs/{framework}/controls/{label}"),
+}
+CATALOG_PARAMETERS = {"framework", "label"}  # name global catalog data, never an organization's
+ROUTES = [
+    (method, path)
+    for method, path in ALL_ROUTES
+    if path_params(path) and (method, path) not in CATALOG_PAGES
+]
 ROLES = list(Role)
 
 # Enough for any of our forms to do something if the request were allowed.
@@ -47,6 +64,9 @@ def client_b_objects(session: Session, world: World) -> dict[str, object]:
         "grant_id": grant.id,
         "membership_id": world.memberships[("client-b", Role.ADMIN)].id,
         "token_id": token.token.id,
+        # global catalog entries: the same for everyone (client-b owns no part of them)
+        "framework": "cis-controls-v8.1",
+        "label": "1.1",
     }
     session.commit()
     return values
@@ -61,6 +81,63 @@ def assert_no_client_b_data(html: str) -> None:
 def test_the_route_table_has_routes_with_parameters() -> None:
     assert ("GET", "/orgs/{slug}") in ROUTES
     assert len(ROUTES) >= 8
+
+
+def test_catalog_pages_are_declared_exactly_and_take_only_catalog_parameters() -> None:
+    assert set(CATALOG_PAGES) <= set(ALL_ROUTES), set(CATALOG_PAGES) - set(ALL_ROUTES)
+    for method, path in CATALOG_PAGES:
+        assert method == "GET", f"{method} {path}: catalog pages are read-only"
+        assert set(path_params(path)) <= CATALOG_PARAMETERS, f"{path}: organization parameter"
+
+
+CATALOG_URLS = [
+    "/catalogs",
+    "/catalogs/search?q=inventory",
+    "/catalogs/{framework}",
+    "/catalogs/{framework}?baseline=ig1",
+    "/catalogs/{framework}/controls/{label}",
+    "/catalogs/{framework}/controls/{label}?to=nist-csf-2.0",
+]
+
+
+def test_catalog_urls_cover_every_catalog_page() -> None:
+    covered = {("GET", url.split("?")[0]) for url in CATALOG_URLS}
+    assert covered == CATALOG_PAGES
+
+
+REACHING_CLIENT_B = {"northwind", "watchtower"}
+
+
+@pytest.mark.parametrize("slug", ["client-a", "sentinel", "watchtower", "northwind"])
+def test_catalog_pages_are_global_and_show_no_other_organization(
+    slug: str,
+    client: TestClient,
+    world: World,
+    session: Session,
+    engine: Engine,
+    catalogs: None,
+) -> None:
+    values = client_b_objects(session, world)
+    urls = [fill(url, values) for url in CATALOG_URLS]
+    for url in urls:  # signed out: sign in first, and come back here afterwards
+        response = client.get(url)
+        assert response.status_code == 303, url
+        assert response.headers["location"].startswith("/login?next=%2Fcatalogs")
+    pages: dict[str, str] = {}
+    for role in ROLES:
+        sign_in(client, world.user(slug, role).email)
+        before = snapshot(engine)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (role, url, response.text)
+            main = response.text.split("<main", 1)[1]  # below the visitor's own header
+            # northwind manages client-b and watchtower was granted it: their switchers
+            # rightly list it, but no catalog page says anything of it
+            assert_no_client_b_data(main if slug in REACHING_CLIENT_B else response.text)
+            assert "client-b" not in main.lower() and slug not in main.lower(), url
+            assert pages.setdefault(url, main) == main, f"{url} differs for {role.value}"
+        assert snapshot(engine) == before
+        client.cookies.clear()
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])

@@ -37,12 +37,15 @@ class Chrome:
     csrf_token: str
     orgs: list[OrgChoice]
     current: str | None
+    section: str | None = None  # the header link to mark as current ("catalogs")
 
 
-def chrome_for(db: Session, visitor: Visitor, current: str | None = None) -> Chrome:
+def chrome_for(
+    db: Session, visitor: Visitor, current: str | None = None, *, section: str | None = None
+) -> Chrome:
     reachable = reachable_orgs(db, visitor.user.id, visitor.user.email, Via.WEB)
     orgs = [OrgChoice(org.slug, org.name, org.kind) for org, _actor in reachable]
-    return Chrome(visitor.user.email, visitor.user.name, visitor.csrf_token, orgs, current)
+    return Chrome(visitor.user.email, visitor.user.name, visitor.csrf_token, orgs, current, section)
 
 
 def org_tabs(db: Session, actor: Actor, org: Organization, active: str) -> list[Tab]:

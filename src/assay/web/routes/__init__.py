@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from assay.web.routes.audit import router as audit_router
 from assay.web.routes.auth import router as auth_router
+from assay.web.routes.catalog import router as catalog_router
 from assay.web.routes.home import router as home_router
 from assay.web.routes.members import router as members_router
 from assay.web.routes.orgs import router as orgs_router
@@ -18,4 +19,5 @@ ROUTERS: list[APIRouter] = [
     members_router,
     audit_router,
     tokens_router,
+    catalog_router,
 ]
