@@ -274,3 +274,16 @@ def test_cis_workbook_bad_input(session: Session, builtin: None) -> None:
         service.import_cis_workbook(session, SYSTEM, b"garbage", "x.xlsx")
     with pytest.raises(PermissionDenied):
         service.import_cis_workbook(session, USER, b"garbage", "x.xlsx")
+
+
+def test_control_characters_are_refused_before_the_database(
+    session: Session, builtin: None
+) -> None:
+    for call in (
+        lambda: service.search(session, "a\x00b"),
+        lambda: service.get_control(session, "nist-csf-2.0", "ID.AM-01\x00"),
+        lambda: service.get_framework(session, "nist\x00"),
+        lambda: map_control(session, "1.1\x00", "cis-controls-v8.1", "nist-csf-2.0"),
+    ):
+        with pytest.raises(InvalidInput, match="control characters"):
+            call()

@@ -87,6 +87,8 @@ def _edges(session: Session, control_ids: list[int]) -> list[tuple[int, int, Rel
 
 def map_control(session: Session, label: str, from_key: str, to_key: str) -> MapResult:
     """Controls of `to_key` that `label` maps to: direct mappings, else paths of two hops."""
+    if any(ord(c) < 32 for c in label + from_key + to_key):
+        raise InvalidInput("control and framework ids must not contain control characters")
     if from_key == to_key:
         raise InvalidInput("--from and --to name the same framework")
     frameworks = {

@@ -348,7 +348,17 @@ def list_frameworks(session: Session) -> list[FrameworkSummary]:
     return summaries
 
 
+def _clean_text(value: str, what: str, limit: int = 200) -> str:
+    """Text that goes into a query: no control characters (PostgreSQL refuses NUL), bounded."""
+    if len(value) > limit:
+        raise InvalidInput(f"{what} must have at most {limit} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidInput(f"{what} must not contain control characters")
+    return value
+
+
 def get_framework(session: Session, key: str) -> Framework:
+    key = _clean_text(key, "framework id", 63)
     framework = session.scalar(select(Framework).where(Framework.key == key))
     if framework is None:
         known = ", ".join(session.scalars(select(Framework.key).order_by(Framework.key))) or "none"
@@ -439,6 +449,7 @@ class ControlDetail:
 
 def get_control(session: Session, key: str, label: str) -> ControlDetail:
     framework = get_framework(session, key)
+    label = _clean_text(label, "control id", 64)
     control = session.scalar(
         select(Control).where(Control.framework_id == framework.id, Control.label == label.strip())
     )
@@ -485,7 +496,7 @@ def search(
     session: Session, text: str, *, framework: str | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[list[tuple[str, Control]], int]:
     """Controls whose id, title or description contains `text` (case-insensitive)."""
-    needle = " ".join(text.split())
+    needle = " ".join(_clean_text(text.replace("\t", " "), "search text", 10000).split())
     if not needle:
         raise InvalidInput("search text must not be empty")
     if len(needle) > 200:
