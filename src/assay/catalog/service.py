@@ -72,8 +72,14 @@ def builtin_files() -> list[tuple[str, bytes]]:
 
 def sync_builtin(session: Session, actor: Actor) -> list[LoadReport]:
     """Load built-in frameworks and crosswalks; a file is re-loaded only when it changed."""
+    loaded = set(session.scalars(select(Framework.digest))) | set(
+        session.scalars(select(MappingSet.digest))
+    )
     reports = []
     for name, data in builtin_files():
+        if _digest(data) in loaded:  # unchanged since it was loaded: nothing to parse
+            reports.append(LoadReport("content", name, name, "", status="unchanged"))
+            continue
         report = _load_yaml(session, data, name, origin="builtin")
         if report.status != "unchanged":
             _audit(session, actor, "catalog.load", report, name)
