@@ -155,3 +155,58 @@ def load_mini_catalog(engine: Engine | None = None) -> None:
     with unit_of_work(engine) as session:
         import_file(session, SYSTEM, MINI_CATALOG_YAML, "test-sp800-53-mini.yaml")
         import_file(session, SYSTEM, MINI_MAPPING_YAML, "test-sp800-53-mini--csf.yaml")
+
+
+# --- assessments ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssessmentObjects:
+    """Ids of a CIS v8.1 IG1 assessment of one client: the assessment, its next cycle, the
+    answer to 1.1 (by the client's IT operator) and a file attached to it (by the same)."""
+
+    assessment_id: int
+    next_id: int
+    answer_id: int
+    evidence_id: int
+
+
+def make_assessment(
+    session: Session,
+    world: World,
+    slug: str,
+    *,
+    name: str = "2026 CIS review",
+    notes: str = "",
+    filename: str = "inventory.txt",
+) -> AssessmentObjects:
+    """Build (and commit) an assessment of `slug` through the services; catalogs must be
+    loaded. The next cycle is cloned before anything else changes the first."""
+    import io
+    from datetime import date
+
+    from assay.assess import answers, evidence, workflow
+
+    admin = world.actor("northwind", Role.ADMIN)
+    operator = world.actor(slug, Role.IT_OPERATOR)
+    first = workflow.create_assessment(
+        session,
+        admin,
+        workflow.NewAssessment(
+            org_slug=slug, framework="cis-controls-v8.1", name=name, target_ig=1
+        ),
+    )
+    answer = answers.answer_control(
+        session, operator, first.id, "1.1", answers.AnswerInput("fully", 3, notes=notes)
+    )
+    stored = evidence.add_file(
+        session,
+        operator,
+        answer.id,
+        filename=filename,
+        stream=io.BytesIO(f"{slug} evidence".encode()),
+        dates=evidence.EvidenceDates(date(2026, 1, 5)),
+    )
+    second = workflow.clone_assessment(session, admin, first.id, f"{name} (next cycle)")
+    session.commit()
+    return AssessmentObjects(first.id, second.id, answer.id, stored.id)

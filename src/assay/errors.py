@@ -42,3 +42,13 @@ class AuthenticationFailed(AssayError):
 class Throttled(AssayError):
     status = 429
     title = "Too many attempts"
+
+
+class ContentTooLarge(AssayError):
+    status = 413
+    title = "Content too large"
+
+
+class UnsupportedMediaType(AssayError):
+    status = 415
+    title = "Unsupported media type"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from assay.accounts.models import ApiToken, User
 from assay.accounts.service import create_token
+from assay.assess.models import Answer, AnswerEvidence, Assessment, Evidence, Verification
 from assay.auditlog.models import AuditEvent
 from assay.db.engine import unit_of_work
 from assay.tenancy.models import AuditorGrant, Membership, Organization, Role
@@ -49,6 +50,10 @@ class Snapshot:
     grants: frozenset[tuple[int, int, int, bool]]
     tokens: frozenset[tuple[int, int, int, bool]]
     audit_events: int
+    assessments: frozenset[tuple[Any, ...]]
+    answers: frozenset[tuple[Any, ...]]
+    evidence: frozenset[tuple[Any, ...]]
+    verifications: frozenset[tuple[Any, ...]]
 
 
 def snapshot(engine: Engine) -> Snapshot:
@@ -72,6 +77,25 @@ def snapshot(engine: Engine) -> Snapshot:
                 for t in db.scalars(select(ApiToken))
             ),
             audit_events=db.scalar(select(func.count()).select_from(AuditEvent)) or 0,
+            assessments=frozenset(
+                (a.id, a.organization_id, a.name, str(a.state), a.updated_at)
+                for a in db.scalars(select(Assessment))
+            ),
+            answers=frozenset(
+                (a.id, str(a.status), a.maturity, a.notes, str(a.state), a.updated_at)
+                for a in db.scalars(select(Answer))
+            ),
+            evidence=frozenset(
+                (e.id, e.title, e.sha256, link.answer_id if link else None)
+                for e, link in db.execute(
+                    select(Evidence, AnswerEvidence).outerjoin(
+                        AnswerEvidence, AnswerEvidence.evidence_id == Evidence.id
+                    )
+                ).all()
+            ),
+            verifications=frozenset(
+                (v.id, str(v.verdict), v.invalidated_at) for v in db.scalars(select(Verification))
+            ),
         )
 
 

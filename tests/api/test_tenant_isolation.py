@@ -3,8 +3,9 @@
 Every /api/v1 route with path parameters is called, by every role of client-a, of the
 ungranted auditor firm `watchtower` and of `sentinel` (granted client-a only), with client-b's
 objects. Each call must be refused (403/404) exactly as if the objects did not exist, reveal
-none of client-b's data, and change nothing. A path parameter the tables below do not know, or
-a new route without path parameters, fails the suite until it is covered here.
+none of client-b's data, and change nothing (no row, no stored evidence file). A path parameter
+the tables below do not know, an upload route without a body in UPLOADS, or a new route
+without path parameters, fails the suite until it is covered here.
 
 The control catalogs are the one kind of data that belongs to no organization: the routes in
 CATALOG_ROUTES are declared global, and instead of refusing outsiders they must answer every
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -28,9 +29,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from assay.accounts.models import ApiToken
+from assay.config import settings
 from assay.tenancy.models import AuditorGrant, OrgKind, Role
 from tests.api.support import AuthFor, Endpoint, bearer, issue_token, route_table, snapshot
-from tests.factories import World, make_org
+from tests.factories import AssessmentObjects, World, make_assessment, make_org
 
 V1 = "/api/v1"
 OUTSIDERS = ("client-a", "watchtower", "sentinel")
@@ -50,8 +52,13 @@ class Target:
     member_id: int
     grant_id: int
     token_id: int
+    assessment_id: int = 0
+    other_id: int = 0  # a second assessment (to compare with)
+    answer_id: int = 0
+    evidence_id: int = 0
     framework: str = CATALOG_FRAMEWORK
     label: str = CATALOG_LABEL
+    control: str = CATALOG_LABEL  # a control of the (CIS) assessment
 
 
 # How to fill each path parameter. A route with a parameter missing here fails the test.
@@ -60,12 +67,47 @@ PATH_PARAMETERS: dict[str, Callable[[Target], str]] = {
     "member_id": lambda t: str(t.member_id),
     "grant_id": lambda t: str(t.grant_id),
     "token_id": lambda t: str(t.token_id),
+    "assessment_id": lambda t: str(t.assessment_id),
+    "other_id": lambda t: str(t.other_id),
+    "answer_id": lambda t: str(t.answer_id),
+    "evidence_id": lambda t: str(t.evidence_id),
     "framework": lambda t: t.framework,
     "label": lambda t: t.label,
+    "control": lambda t: t.control,
 }
 # Parameters that name global catalog data, never an organization's.
 CATALOG_PARAMETERS = {"framework", "label"}
-GHOST = Target(slug="ghost-org", member_id=987_654, grant_id=987_655, token_id=987_656)
+# Parameters naming an organization's objects, in the order a route nests them: the first may
+# be the caller's own object while the later ones are client-b's (see `attempts`).
+OBJECT_PARAMETERS = ("assessment_id", "answer_id", "other_id", "evidence_id")
+GHOST = Target(
+    slug="ghost-org",
+    member_id=987_654,
+    grant_id=987_655,
+    token_id=987_656,
+    assessment_id=987_657,
+    other_id=987_658,
+    answer_id=987_659,
+    evidence_id=987_660,
+)
+
+# Routes that read a multipart body themselves (streamed uploads): the valid body to send.
+UPLOADS: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/answers/{answer_id}/evidence"): {
+        "files": {"file": ("outsider.txt", b"an outsider's evidence", "text/plain")},
+        "data": {"collected_on": "2026-01-05", "title": "outsider"},
+    },
+    ("POST", "/api/v1/assessments/{assessment_id}/import"): {
+        "files": {
+            "file": (
+                "answers.csv",
+                b"control,status,maturity,justification,notes,owner,implemented_by\n"
+                b"1.1,fully,3,,outsider,,\n",
+                "text/csv",
+            )
+        },
+    },
+}
 
 # Routes without path parameters, each covered by a dedicated test below.
 GLOBAL_ROUTES = {
@@ -122,6 +164,46 @@ def client_b(session: Session, world: World) -> ClientB:
     return ClientB(target, secrets)
 
 
+B_ASSESSMENT = "Client B secret CIS review"
+B_NOTES = "b-secret-notes"
+B_FILE = "b-secret-evidence.txt"
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """client-b with assessments (an answer with a file, a second cycle), and client-a's own
+    assessment objects for the attempts that mix one's own object with client-b's."""
+
+    b: ClientB
+    own: Target
+
+
+@pytest.fixture
+def assessed(session: Session, world: World, client_b: ClientB, catalogs: None) -> Assessed:
+    b_ids = make_assessment(
+        session, world, "client-b", name=B_ASSESSMENT, notes=B_NOTES, filename=B_FILE
+    )
+    a_ids = make_assessment(session, world, "client-a")
+
+    def target(base: Target, ids: AssessmentObjects) -> Target:
+        return replace(
+            base,
+            assessment_id=ids.assessment_id,
+            other_id=ids.next_id,
+            answer_id=ids.answer_id,
+            evidence_id=ids.evidence_id,
+        )
+
+    b = ClientB(target(client_b.target, b_ids), (*client_b.secrets, B_ASSESSMENT, B_NOTES, B_FILE))
+    own = target(Target("client-a", 0, 0, 0), a_ids)
+    return Assessed(b, own)
+
+
+def evidence_files() -> list[str]:
+    root = settings().data_dir / "evidence"
+    return sorted(str(p) for p in root.rglob("*")) if root.exists() else []
+
+
 def v1_routes(app: FastAPI) -> list[Endpoint]:
     """Every method of every route under /api/v1, cross-checked against the OpenAPI paths."""
     found = [e for e in route_table(app) if e.path.startswith(V1 + "/")]
@@ -174,16 +256,36 @@ def normalized(problem: dict[str, Any], target: Target, endpoint: Endpoint) -> d
     return {**{k: v for k, v in problem.items() if k != "instance"}, "detail": detail}
 
 
-def attempts(endpoint: Endpoint, own_slug: str, b: Target) -> list[tuple[Target, Target]]:
+def attempts(
+    endpoint: Endpoint, own_slug: str, b: Target, own: Target
+) -> list[tuple[Target, Target]]:
     """(client-b target, ghost twin) pairs. Object ids are also tried under the caller's own
-    slug, where only the object-level check stands between the caller and client-b's object."""
-    ids = (b.member_id, b.grant_id, b.token_id)
-    ghost_ids = (GHOST.member_id, GHOST.grant_id, GHOST.token_id)
-    pairs = [(Target("client-b", *ids), Target(GHOST.slug, *ghost_ids))]
+    slug, where only the object-level check stands between the caller and client-b's object;
+    and where a route names two objects, client-a's own first object with client-b's second
+    one (the caller's own for client-a's members and sentinel, out of reach for watchtower)."""
+    ghost = GHOST
+    pairs = [(b, ghost)]
     params = path_params(endpoint)
     if "slug" in params and len(params) > 1:
-        pairs.append((Target(own_slug, *ids), Target(own_slug, *ghost_ids)))
+        pairs.append((replace(b, slug=own_slug), replace(ghost, slug=own_slug)))
+    objects = [p for p in OBJECT_PARAMETERS if p in params]
+    if len(objects) > 1:
+        first = objects[0]
+        mine = {first: getattr(own, first)}
+        pairs.append((replace(b, **mine), replace(ghost, **mine)))
     return pairs
+
+
+def request_body(endpoint: Endpoint, openapi: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for a valid request: a multipart upload, or the example JSON body."""
+    operation = openapi["paths"][endpoint.path][endpoint.method.lower()]
+    content = operation.get("requestBody", {}).get("content", {})
+    if "multipart/form-data" in content:
+        upload = UPLOADS.get((endpoint.method, endpoint.path))
+        if upload is None:
+            pytest.fail(f"{endpoint.method} {endpoint.path} takes an upload: add it to UPLOADS")
+        return upload
+    return {"json": example_body(endpoint)}
 
 
 TENANT_FIELDS = ("org", "user", "member", "token", "grant", "actor", "email")
@@ -206,26 +308,26 @@ def test_every_route_refuses_client_b_objects_to_outsiders(
     app: FastAPI,
     client: TestClient,
     engine: Engine,
-    client_b: ClientB,
+    assessed: Assessed,
     auth: AuthFor,
-    catalogs: None,
 ) -> None:
+    client_b = assessed.b
     endpoints = [e for e in v1_routes(app) if path_params(e) and not is_catalog_route(e)]
     assert len(endpoints) >= 9
+    openapi = app.openapi()
     callers = {(slug, role): auth(slug, role) for slug in OUTSIDERS for role in Role}
     before = snapshot(engine)
+    files_before = evidence_files()
     failures: list[str] = []
     calls = 0
     for endpoint in endpoints:
-        body = example_body(endpoint)
+        body = request_body(endpoint, openapi)
         for (slug, role), headers in callers.items():
-            for real, ghost in attempts(endpoint, slug, client_b.target):
+            for real, ghost in attempts(endpoint, slug, client_b.target, assessed.own):
                 who = f"{endpoint.method} {fill(endpoint, real)} as {role.value}@{slug}"
-                got = client.request(
-                    endpoint.method, fill(endpoint, real), headers=headers, json=body
-                )
+                got = client.request(endpoint.method, fill(endpoint, real), headers=headers, **body)
                 twin = client.request(
-                    endpoint.method, fill(endpoint, ghost), headers=headers, json=body
+                    endpoint.method, fill(endpoint, ghost), headers=headers, **body
                 )
                 calls += 1
                 if got.status_code not in (403, 404):
@@ -242,6 +344,7 @@ def test_every_route_refuses_client_b_objects_to_outsiders(
     after = snapshot(engine)
     assert not failures, f"{len(failures)} of {calls} calls failed:\n" + "\n".join(failures)
     assert after == before, "refused requests changed the database"
+    assert evidence_files() == files_before, "refused uploads stored a file"
     assert calls >= len(endpoints) * len(callers)
 
 

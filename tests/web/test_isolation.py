@@ -1,7 +1,10 @@
-"""A member of client-a, whatever their role, gets 404 and never data for client-b's objects.
+"""A member of client-a, whatever their role, gets 404 and never data for client-b's objects;
+so do the members of the auditor firms (watchtower, granted nothing; sentinel, granted client-a
+only).
 
 The routes come from the app's route table: every page route with a path parameter is tried,
-and a parameter this test does not know fails it loudly, so future routes are covered.
+and a parameter this test does not know fails it loudly, so future routes are covered. Forms
+that upload a file are also sent as multipart, and no evidence file is ever stored.
 
 The control catalog pages are the exception, declared in CATALOG_PAGES: catalogs belong to no
 organization, so every signed-in user reads the same pages, which show no organization's data
@@ -10,6 +13,7 @@ organization, so every signed-in user reads the same pages, which show no organi
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -18,8 +22,10 @@ from sqlalchemy.orm import Session
 
 from assay.accounts.service import create_token
 from assay.app import create_app
+from assay.config import settings
+from assay.db.base import utcnow
 from assay.tenancy.models import AuditorGrant, Role
-from tests.factories import SYSTEM, World
+from tests.factories import SYSTEM, World, make_assessment
 from tests.web.support import fill, path_params, sign_in, snapshot, web_routes
 
 ALL_ROUTES = web_routes(create_app())
@@ -46,11 +52,42 @@ FORM = {
     "name": "Client C",
     "auditor": "sentinel",
     "expires_in_days": "30",
+    "framework": "cis-controls-v8.1",
+    "target_ig": "1",
+    "control": "1.1",
+    "status": "fully",
+    "maturity": "3",
+    "collected_on": "2026-01-05",
+    "comment": "Checked by an outsider.",
+    "state": "in_progress",
 }
 
 
-def client_b_objects(session: Session, world: World) -> dict[str, object]:
-    """One object of every kind that belongs to client-b."""
+# Forms that upload a file: sent as multipart too (a url-encoded body is refused as such).
+UPLOADS = {
+    "/assessments/{assessment_id}/answers/{answer_id}/evidence",
+    "/assessments/{assessment_id}/import",
+}
+UPLOAD_FILE = {"file": ("outsider.csv", b"control,status\n1.1,fully\n", "text/csv")}
+# Parameters naming assessment data (client-b's assessment, its answer and evidence file).
+ASSESSMENT_PARAMETERS = {"assessment_id", "answer_id", "evidence_id", "chart"}
+B_ASSESSMENT = "Client B CIS review"
+
+
+def needs_assessment(paths: list[str]) -> bool:
+    return any(set(path_params(path)) & ASSESSMENT_PARAMETERS for path in paths)
+
+
+def stored_files() -> list[str]:
+    root = settings().data_dir / "evidence"
+    return sorted(str(p) for p in root.rglob("*")) if root.exists() else []
+
+
+def client_b_objects(
+    session: Session, world: World, request: pytest.FixtureRequest | None = None
+) -> dict[str, object]:
+    """One object of every kind that belongs to client-b (with `request`, also a CIS
+    assessment with an answer and an evidence file, which needs the catalogs loaded)."""
     grant = AuditorGrant(
         organization_id=world.orgs["client-b"].id, auditor_org_id=world.orgs["watchtower"].id
     )
@@ -69,12 +106,24 @@ def client_b_objects(session: Session, world: World) -> dict[str, object]:
         "label": "1.1",
     }
     session.commit()
+    if request is not None:
+        request.getfixturevalue("catalogs")
+        objects = make_assessment(
+            session, world, "client-b", name=B_ASSESSMENT, filename="client-b-evidence.txt"
+        )
+        values.update(
+            assessment_id=objects.assessment_id,
+            answer_id=objects.answer_id,
+            evidence_id=objects.evidence_id,
+            chart="heatmap",
+        )
     return values
 
 
 def assert_no_client_b_data(html: str) -> None:
     assert "@client-b.test" not in html
     assert "Client B" not in html
+    assert "client-b-evidence" not in html
     assert "watchtower" not in html.lower()
 
 
@@ -140,6 +189,19 @@ def test_catalog_pages_are_global_and_show_no_other_organization(
         client.cookies.clear()
 
 
+def attempt(
+    client: TestClient, method: str, path: str, url: str, token: str, org: str
+) -> httpx.Response:
+    """One request to a route, as its page would send it (multipart for uploads)."""
+    if method == "GET":
+        return client.get(url)
+    assert method == "POST", f"no isolation check written for {method} {path}"
+    data = {**FORM, "org": org, "csrf_token": token}
+    if path in UPLOADS:
+        return client.post(url, data=data, files=UPLOAD_FILE)
+    return client.post(url, data=data)
+
+
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_client_a_members_get_404_for_client_b(
@@ -151,11 +213,12 @@ def test_client_a_members_get_404_for_client_b(
     world: World,
     session: Session,
     engine: Engine,
+    request: pytest.FixtureRequest,
 ) -> None:
-    values = client_b_objects(session, world)
+    values = client_b_objects(session, world, request if needs_assessment([path]) else None)
     token = sign_in(client, world.user("client-a", role).email)
     url = fill(path, values)
-    before = snapshot(engine)
+    before, files = snapshot(engine), stored_files()
     if method == "GET":
         response = client.get(url)
         assert response.status_code == 404, response.text
@@ -168,22 +231,75 @@ def test_client_a_members_get_404_for_client_b(
         assert response.status_code == 404, (org, response.text)
         assert_no_client_b_data(response.text)
         assert snapshot(engine) == before
+        if path in UPLOADS:
+            uploaded = client.post(
+                url, data={**FORM, "org": org, "csrf_token": token}, files=UPLOAD_FILE
+            )
+            assert uploaded.status_code == 404, (org, uploaded.text)
+            assert_no_client_b_data(uploaded.text)
+            assert (snapshot(engine), stored_files()) == (before, files)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
+@pytest.mark.parametrize("slug", ["watchtower", "sentinel"])
+def test_auditor_firm_members_get_404_for_client_b(
+    slug: str,
+    role: Role,
+    client: TestClient,
+    world: World,
+    session: Session,
+    engine: Engine,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Every route with client-b's objects, for every role of both auditor firms: sentinel
+    reaches client-a only, watchtower (its grant on client-b revoked) no client at all."""
+    values = client_b_objects(session, world, request)
+    grant = session.get(AuditorGrant, values["grant_id"])
+    assert grant is not None
+    grant.revoked_at = utcnow()  # the fixture's grant to watchtower: revoked, out of reach
+    session.commit()
+    token = sign_in(client, world.user(slug, role).email)
+    before, files = snapshot(engine), stored_files()
+    failures = []
+    for method, path in ROUTES:
+        url = fill(path, values)
+        response = attempt(client, method, path, url, token, "client-b")
+        status, text = response.status_code, response.text
+        if status != 404:
+            failures.append(f"{method} {url}: {status}")
+        elif "@client-b.test" in text or "Client B" in text or "client-b-evidence" in text:
+            failures.append(f"{method} {url}: reveals client-b data")
+    assert not failures, "\n".join(failures)
+    assert (snapshot(engine), stored_files()) == (before, files)
+
+
+# Parameters that name client-b's objects even under one's own organization or assessment.
+FOREIGN_OBJECTS = {"grant_id", "membership_id", "token_id", "answer_id", "evidence_id"}
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
 def test_own_org_with_client_b_ids_reveals_nothing(
-    role: Role, client: TestClient, world: World, session: Session, engine: Engine
+    role: Role,
+    client: TestClient,
+    world: World,
+    session: Session,
+    engine: Engine,
+    request: pytest.FixtureRequest,
 ) -> None:
-    """Naming one's own organization with another tenant's object ids changes nothing."""
-    values = {**client_b_objects(session, world), "slug": "client-a"}
+    """Naming one's own organization, or one's own assessment, with another tenant's object
+    ids changes nothing."""
+    values = {**client_b_objects(session, world, request), "slug": "client-a"}
+    values["assessment_id"] = make_assessment(session, world, "client-a").assessment_id
     token = sign_in(client, world.user("client-a", role).email)
-    before = snapshot(engine)
+    before, files = snapshot(engine), stored_files()
     for method, path in ROUTES:
-        if method != "POST" or path_params(path) == ["slug"]:
+        params = path_params(path)
+        if method != "POST" or params == ["slug"]:
             continue
-        response = client.post(
-            fill(path, values), data={**FORM, "org": "client-a", "csrf_token": token}
-        )
-        assert response.status_code in (403, 404), (path, response.text)
-        assert_no_client_b_data(response.text)
-        assert snapshot(engine) == before
+        if "assessment_id" in params and not set(params) & FOREIGN_OBJECTS:
+            continue  # only one's own assessment: nothing of client-b's to reach
+        response = attempt(client, method, path, fill(path, values), token, "client-a")
+        status, text = response.status_code, response.text
+        assert status in (403, 404), (path, text)
+        assert_no_client_b_data(text)
+        assert (snapshot(engine), stored_files()) == (before, files)

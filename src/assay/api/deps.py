@@ -47,6 +47,19 @@ def current_actor(session: DbSession, credentials: BearerCredentials) -> Actor:
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
+def streaming_actor(credentials: BearerCredentials) -> Actor:
+    """The token's actor, checked in a short transaction of its own, for routes that read a
+    large body before they act (uploads): the database is not held while the body streams in,
+    and the change itself then runs in one unit of work."""
+    if credentials is None:
+        raise AuthenticationFailed("missing bearer token: send 'Authorization: Bearer <token>'")
+    with unit_of_work() as session:
+        return actor_for_token(session, credentials.credentials)
+
+
+StreamingActor = Annotated[Actor, Depends(streaming_actor)]
+
+
 @dataclass(frozen=True)
 class Caller:
     """The authenticated actor with its user and the organization it acts in."""

@@ -16,6 +16,12 @@ OrgSlug = Annotated[
 MemberId = Annotated[int, Path(ge=1, le=MAX_ID, description="A membership id.")]
 GrantId = Annotated[int, Path(ge=1, le=MAX_ID, description="An auditor grant id.")]
 TokenId = Annotated[int, Path(ge=1, le=MAX_ID, description="An API token id.")]
+AssessmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="An assessment id.")]
+OtherAssessmentId = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="The assessment to compare with (usually later).")
+]
+AnswerId = Annotated[int, Path(ge=1, le=MAX_ID, description="An answer id.")]
+EvidenceId = Annotated[int, Path(ge=1, le=MAX_ID, description="An evidence id.")]
 
 # Catalog identifiers are published names (nist-csf-2.0, GV.OC-01, AC-2(1)); anything with a
 # control character is rejected before it reaches the database (PostgreSQL refuses NUL).

@@ -136,6 +136,24 @@ _HTTP_DETAILS = {
 }
 
 
+_ROW = re.compile(r"row (\d+):")
+
+
+def _listed_problems(exc: AssayError) -> list[ValidationIssue] | None:
+    """Every problem of an error that lists them (a refused spreadsheet import names each bad
+    row), located by row where the problem names one."""
+    problems = getattr(exc, "problems", None)
+    if not isinstance(problems, list) or not problems:
+        return None
+    issues = []
+    for problem in problems:
+        text = str(problem)
+        row = _ROW.match(text)
+        location: list[str | int] = ["file", int(row.group(1))] if row else ["file"]
+        issues.append(ValidationIssue(location=location, message=text, type="invalid_row"))
+    return issues
+
+
 async def handle_error(request: Request, exc: Exception) -> JSONResponse:
     """Map a service error, a validation error or an HTTP error to a problem document."""
     if isinstance(exc, AssayError):
@@ -148,6 +166,7 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
             title=exc.title,
             detail=exc.message,
             kind=_kebab(type(exc).__name__),
+            errors=_listed_problems(exc),
             headers=headers,
         )
     if isinstance(exc, RequestValidationError):

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from assay import __version__
-from assay.cli import auditlog, catalog, db, members, orgs, tokens, users
+from assay.cli import assess, auditlog, catalog, db, members, orgs, tokens, users
 from assay.cli.context import stdout, work
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.add_typer(members.app, name="member")
 app.add_typer(tokens.app, name="token")
 app.add_typer(auditlog.app, name="audit-log")
 app.add_typer(catalog.app, name="catalog")
+app.add_typer(assess.app, name="assess")
 
 
 def _show_version(value: bool) -> None:
@@ -55,15 +56,31 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     uvicorn.run("assay.app:create_app", factory=True, host=host, port=port, log_level="info")
 
 
+Clients = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        max=100000,
+        help="Also generate N clients (demo-client-0001...) with full CIS v8.1 IG3 assessments, "
+        "for benchmarks.",
+    ),
+]
+
+
 @app.command()
-def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """Set up the database and the demo organizations and users (idempotent)."""
+def demo(host: Host = "127.0.0.1", port: Port = 8000, clients: Clients = 0) -> None:
+    """Set up the database, the demo organizations, users and assessments (idempotent)."""
     from assay.cli.db import upgrade_and_load
-    from assay.demo import seed_demo
+    from assay.demo import seed_assessments, seed_demo
 
     upgrade_and_load()
     with work() as w:
         demo_users = seed_demo(w.session, w.actor)
+        created = seed_assessments(w.session, w.actor.via)
+    for line in created:
+        stdout.print(line, markup=False)
+    if clients:
+        _generate_clients(clients)
     stdout.print(
         f"Sign in at http://{host}:{port}/login with one of these demo users", markup=False
     )
@@ -73,6 +90,37 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
             f"  {user.role.value:<12} {user.email:<28} {user.password}  ({user.organization})",
             markup=False,
         )
+
+
+def _generate_clients(count: int) -> None:
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from assay.cli.context import stderr
+    from assay.demo import generate_clients
+
+    started = time.perf_counter()
+    with (
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=stderr,
+            disable=count <= 1,
+            transient=False,
+        ) as bar,
+        work() as w,
+    ):
+        task = bar.add_task("generating clients", total=count)
+        made = generate_clients(w.session, w.actor, count, lambda done: bar.advance(task, done))
+    noun = "client" if len(made) == 1 else "clients"
+    stdout.print(
+        f"generated {len(made)} {noun} with full CIS v8.1 IG3 assessments "
+        f"({count - len(made)} already there) in {time.perf_counter() - started:.1f}s",
+        markup=False,
+    )
 
 
 def run() -> None:

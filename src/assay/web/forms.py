@@ -1,8 +1,9 @@
 """Reading HTML forms with limits: body size, number of fields, characters per field.
 
-Forms are url-encoded (the only encoding our pages send). Every limit is checked before any
-service runs, so an oversized or malformed form changes nothing. Field values are never echoed
-in error messages, only field names.
+Forms are url-encoded, except the few that upload a file (multipart, read as a stream with a
+limit on the file by `signed_in_upload`). Every limit is checked before any service runs, so an
+oversized or malformed form changes nothing. Field values are never echoed in error messages,
+only field names.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi import Request
 
 from assay.config import settings
 from assay.errors import InvalidInput
+from assay.transfer import Upload, read_upload
 from assay.web import csrf
 from assay.web.errors import FormTooLarge, UnsupportedForm
 from assay.web.session import SESSION_COOKIE
@@ -102,3 +104,23 @@ async def sign_in_form(request: Request) -> Form:
     nonce = csrf.usable_nonce(request.cookies.get(csrf.NONCE_COOKIE))
     csrf.check(csrf.token_for_nonce(nonce) if nonce else None, form.get(csrf.FIELD))
     return form
+
+
+async def signed_in_upload(request: Request, *, file_field: str, max_file_bytes: int) -> Upload:
+    """A multipart form from a signed-in page with at most one file of `max_file_bytes`: the
+    file is refused (413) as soon as it passes the limit, the other fields have the limits of
+    url-encoded forms, and the CSRF token must match the session cookie. The caller closes the
+    upload (a context manager); nothing is stored before that check passed."""
+    upload = await read_upload(
+        request,
+        file_field=file_field,
+        max_file_bytes=max_file_bytes,
+        max_field_chars=settings().max_form_field_chars,
+    )
+    try:
+        secret = request.cookies.get(SESSION_COOKIE)
+        csrf.check(csrf.token_for_session(secret) if secret else None, upload.get(csrf.FIELD))
+    except BaseException:
+        upload.close()
+        raise
+    return upload

@@ -56,4 +56,13 @@ def org_tabs(db: Session, actor: Actor, org: Organization, active: str) -> list[
         tabs.append(Tab("Members", f"{base}/members", active == "members"))
     if permitted(db, actor, "audit.view", org):
         tabs.append(Tab("Audit trail", f"{base}/audit", active == "audit"))
+    if _shows_assessments(db, actor, org):
+        tabs.insert(1, Tab("Assessments", f"{base}/assessments", active == "assessments"))
     return tabs
+
+
+def _shows_assessments(db: Session, actor: Actor, org: Organization) -> bool:
+    """A client's assessments; for an MSP or an auditor firm, the overview of its clients'."""
+    if org.kind is OrgKind.CLIENT:
+        return permitted(db, actor, "assessment.view", org)
+    return org.id == actor.organization_id

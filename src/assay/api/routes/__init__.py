@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from assay.api.openapi import problem_responses
-from assay.api.routes import audit, catalog, grants, me, members, orgs, tokens
+from assay.api.routes import assessments, audit, catalog, grants, me, members, orgs, tokens
 
 V1_PREFIX = "/api/v1"
 
@@ -22,6 +22,6 @@ def build_router() -> APIRouter:
         responses=problem_responses(401, 422),
         generate_unique_id_function=_operation_id,
     )
-    for module in (me, orgs, members, grants, tokens, audit, catalog):
+    for module in (me, orgs, members, grants, tokens, audit, catalog, assessments):
         router.include_router(module.router)
     return router

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from assay.web.routes.assessments import router as assessments_router
 from assay.web.routes.audit import router as audit_router
 from assay.web.routes.auth import router as auth_router
 from assay.web.routes.catalog import router as catalog_router
@@ -20,4 +21,5 @@ ROUTERS: list[APIRouter] = [
     audit_router,
     tokens_router,
     catalog_router,
+    assessments_router,
 ]

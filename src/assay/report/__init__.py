@@ -1,0 +1,1 @@
+"""Reports: charts now; executive and auditor reports later."""
