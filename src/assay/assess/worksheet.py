@@ -30,7 +30,7 @@ from assay.assess.models import (
     Verification,
 )
 from assay.assess.scoring import Totals, score_many
-from assay.assess.workflow import assessed_controls, list_assessments
+from assay.assess.workflow import TRANSITIONS, assessed_controls, list_assessments
 from assay.auth.actor import Actor
 from assay.catalog.models import Baseline, Control, ControlAncestor, Framework
 from assay.errors import InvalidInput, NotFound, PermissionDenied
@@ -147,6 +147,7 @@ class Worksheet:
     group: str | None  # the group the items are limited to
     items: list[Item]
     total: int  # items matching the filters, over all pages
+    transitions: list[str]  # states the assessment may move to next (the policy decides who)
 
     @property
     def assessed(self) -> int:
@@ -326,6 +327,7 @@ def worksheet(
         group=group,
         items=items,
         total=total,
+        transitions=[str(s) for s in TRANSITIONS[assessment.state]],
     )
 
 

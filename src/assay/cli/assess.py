@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlalchemy import func, select
@@ -38,6 +38,11 @@ from assay.cli.context import (
     system_actor,
     work,
 )
+
+if TYPE_CHECKING:
+    from assay.assess.models import Assessment, Evidence
+    from assay.assess.spreadsheet import ImportReport
+    from assay.assess.worksheet import Worksheet
 
 app = typer.Typer(
     help="Assessments: answers, evidence, independent verification, scores.",
@@ -110,7 +115,7 @@ def on_assessment(assessment_id: int, as_email: str | None) -> Iterator[Work]:
 # --- assessments ---------------------------------------------------------------------------
 
 
-def _assessment_row(session: Session, assessment: Any) -> dict[str, Any]:
+def _assessment_row(session: Session, assessment: Assessment) -> dict[str, Any]:
     from assay.assess.models import Answer
     from assay.catalog.models import Baseline, Framework
     from assay.tenancy.models import Organization
@@ -223,7 +228,7 @@ def _evidence_cell(count: int, expired: int) -> str:
     return f"{count} ({expired} expired)" if expired else str(count)
 
 
-def _questionnaire(sheet: Any) -> dict[str, Any]:
+def _questionnaire(sheet: Worksheet) -> dict[str, Any]:
     """The worksheet as JSON: the header, progress per group, and one entry per control shown."""
     a = sheet.assessment
     questions: list[dict[str, Any]] = []
@@ -499,7 +504,7 @@ def evidence(
     stdout.print(f"attached evidence {row['id']} to {row['control']}: {what}", markup=False)
 
 
-def _evidence_row(evidence: Any, control: str) -> dict[str, Any]:
+def _evidence_row(evidence: Evidence, control: str) -> dict[str, Any]:
     return {
         "id": evidence.id,
         "control": control.strip(),
@@ -645,7 +650,7 @@ def _read(path: Path, limit: int) -> bytes:
         fail(f"{path}: {exc.strerror or exc}")
 
 
-def _import_summary(report: Any) -> str:
+def _import_summary(report: ImportReport) -> str:
     return (
         f"{report.file}: {report.created} created, {report.changed} changed, "
         f"{report.unchanged} unchanged, {report.skipped} skipped ({report.format})"
