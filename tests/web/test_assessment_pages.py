@@ -140,6 +140,44 @@ def test_an_msp_sees_its_clients_claimed_against_verified(
     assert "Client A" in firm and "Client B" not in firm
 
 
+def test_an_msp_overview_pages_its_clients(
+    client: TestClient, world: World, session: Session, cis: AssessmentObjects
+) -> None:
+    """Only one page of clients is scored and charted; the pager reaches the others."""
+    from assay.tenancy.service import create_org
+    from assay.web.routes.assessments import CLIENTS_PER_PAGE
+
+    admin = world.actor("northwind", Role.ADMIN)
+    for n in range(CLIENTS_PER_PAGE):  # with client-a and client-b: two pages
+        create_org(
+            session,
+            admin,
+            slug=f"zz-{n:02d}",
+            name=f"Zz {n:02d}",
+            kind="client",
+            parent_slug="northwind",
+        )
+    session.commit()
+    sign_in(client, "admin@northwind.test")
+
+    def table(path: str) -> str:
+        page = client.get(path).text
+        assert "Page" in page
+        return text_of(page[page.index('<table class="assessments">') : page.index("</table>")])
+
+    first, second = (
+        table("/orgs/northwind/assessments"),
+        table("/orgs/northwind/assessments?page=2"),
+    )
+    assert "Client B" in first and "Client B" not in second
+    last = f"Zz {CLIENTS_PER_PAGE - 1:02d}"  # 27 clients by name: the last two are on page 2
+    assert f"Zz {CLIENTS_PER_PAGE - 3:02d}" in first and last not in first and last in second
+    assert "Page 2 of 2" in text_of(client.get("/orgs/northwind/assessments?page=2").text)
+    chart = client.get("/orgs/northwind/assessments/overview.svg?page=2")
+    assert chart.status_code == 404  # nobody on page 2 has an assessment: no chart
+    assert client.get("/orgs/northwind/assessments/overview.svg").status_code == 200
+
+
 # --- the questionnaire -----------------------------------------------------------------------
 
 

@@ -497,26 +497,34 @@ class ClientOverview:
     assessments: list[AssessmentSummary]
 
 
-def clients_overview(session: Session, actor: Actor, org_slug: str) -> list[ClientOverview]:
-    """For an MSP, its clients; for an auditor firm, the clients it was granted: each client
-    whose assessments the actor may view, by name, with its latest assessment per framework,
-    claimed against verified. Only for the organization the actor belongs to (empty for
-    others, and for a client, which has no clients)."""
+def clients_overview(
+    session: Session, actor: Actor, org_slug: str, *, limit: int = 25, offset: int = 0
+) -> tuple[list[ClientOverview], int]:
+    """For an MSP, its clients; for an auditor firm, the clients it was granted: one page of the
+    clients whose assessments the actor may view, by name, each with its latest assessment per
+    framework, claimed against verified, and how many clients there are in all. Only for the
+    organization the actor belongs to (nothing for others, and for a client, which has no
+    clients). Only the page's assessments are scored, so the cost does not grow with the
+    number of clients."""
     org = authorize_slug(session, actor, "org.view", org_slug)
     if org.id != actor.organization_id or org.kind is OrgKind.CLIENT:
-        return []
+        return [], 0
     reachable = visible_orgs_query(actor).where(
         Organization.id != org.id, Organization.kind == OrgKind.CLIENT
     )
+    total = session.scalar(select(func.count()).select_from(reachable.subquery())) or 0
+    page = session.scalars(
+        reachable.order_by(Organization.name, Organization.id).limit(limit).offset(offset)
+    )
     clients = []
-    for client in session.scalars(reachable.order_by(Organization.name, Organization.id)):
+    for client in page:
         try:
             authorize(session, actor, "assessment.view", client)
         except (NotFound, PermissionDenied):
             continue
         clients.append(client)
     if not clients:
-        return []
+        return [], total
     latest = (
         select(func.max(Assessment.id))
         .where(Assessment.organization_id.in_([c.id for c in clients]))
@@ -526,10 +534,11 @@ def clients_overview(session: Session, actor: Actor, org_slug: str) -> list[Clie
         session.scalars(select(Assessment).where(Assessment.id.in_(latest)).order_by(Assessment.id))
     )
     summaries = _summaries(session, assessments)
-    return [
+    overview = [
         ClientOverview(client, [s for s in summaries if s.assessment.organization_id == client.id])
         for client in clients
     ]
+    return overview, total
 
 
 # --- which organization an object belongs to -------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import PurePath
 
@@ -80,15 +81,27 @@ def sync_builtin(session: Session, actor: Actor) -> list[LoadReport]:
         if _digest(data) in loaded:  # unchanged since it was loaded: nothing to parse
             reports.append(LoadReport("content", name, name, "", status="unchanged"))
             continue
-        report = _load_yaml(session, data, name, origin="builtin")
+        report = _store(session, _parse_builtin(data, name), data, origin="builtin")
         if report.status != "unchanged":
             _audit(session, actor, "catalog.load", report, name)
         reports.append(report)
     return reports
 
 
+@lru_cache(maxsize=8)
+def _parse_builtin(data: bytes, name: str) -> FrameworkDocument | MappingDocument:
+    """Packaged files never change while a process runs: parse each once (the store reads
+    documents, never changes them)."""
+    return parse_yaml(data, name)
+
+
 def _load_yaml(session: Session, data: bytes, name: str, *, origin: str) -> LoadReport:
-    document = parse_yaml(data, name)
+    return _store(session, parse_yaml(data, name), data, origin=origin)
+
+
+def _store(
+    session: Session, document: FrameworkDocument | MappingDocument, data: bytes, *, origin: str
+) -> LoadReport:
     if isinstance(document, FrameworkDocument):
         return store_framework(session, document, origin=origin, digest=_digest(data))
     return store_mapping(session, document, origin=origin, digest=_digest(data))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from assay.auth.actor import Actor, Via
@@ -116,12 +116,14 @@ def memberships_of(session: Session, user_id: int) -> list[Membership]:
 
 
 def reachable_orgs(
-    session: Session, user_id: int, label: str, via: Via
+    session: Session, user_id: int, label: str, via: Via, *, limit: int | None = None
 ) -> list[tuple[Organization, Actor]]:
-    """Every organization a user can reach, each with the actor to use there.
+    """The organizations a user can reach, each with the actor to use there.
 
     A direct membership wins over reach through an MSP or an auditor firm; the user's own
-    organizations come first, then those reached through them, each group by name.
+    organizations come first, then those reached through them, each group by name. With
+    `limit`, only that many reached organizations follow the user's own (an MSP may have
+    thousands of clients; a menu shows the first ones).
     """
     found: dict[int, tuple[Organization, Actor]] = {}
     memberships = memberships_of(session, user_id)
@@ -130,20 +132,56 @@ def reachable_orgs(
             membership.organization,
             actor_for_membership(membership, label, via),
         )
+    direct = set(found)
     for membership in memberships:
         actor = actor_for_membership(membership, label, via)
-        for org in session.scalars(visible_orgs_query(actor)):
+        query = visible_orgs_query(actor).order_by(func.lower(Organization.name), Organization.id)
+        if limit is not None:
+            query = query.limit(limit + len(direct))
+        for org in session.scalars(query):
             found.setdefault(org.id, (org, actor))
-    direct = {m.organization_id for m in memberships}
-    return sorted(
+    ordered = sorted(
         found.values(),
         key=lambda pair: (pair[0].id not in direct, pair[0].name.lower(), pair[0].id),
     )
+    return ordered if limit is None else ordered[: len(direct) + limit]
+
+
+def _actor_where(
+    session: Session, user_id: int, label: str, via: Via, condition: ColumnElement[bool]
+) -> Actor | None:
+    """The actor for the one organization matching `condition`, by the precedence of
+    `reachable_orgs`: a direct membership, else the first membership that reaches it."""
+    memberships = memberships_of(session, user_id)
+    target = session.scalar(select(Organization.id).where(condition))
+    if target is None:
+        return None
+    for membership in memberships:
+        if membership.organization_id == target:
+            return actor_for_membership(membership, label, via)
+    for membership in memberships:
+        actor = actor_for_membership(membership, label, via)
+        reached = visible_orgs_query(actor).where(Organization.id == target)
+        if session.scalar(reached.with_only_columns(Organization.id)) is not None:
+            return actor
+    return None
+
+
+def actor_for_org_id(
+    session: Session, user_id: int, label: str, via: Via, org_id: int
+) -> Actor | None:
+    """The actor a user acts as on an object of organization `org_id`; None if out of reach."""
+    return _actor_where(session, user_id, label, via, Organization.id == org_id)
+
+
+def actor_for_slug(session: Session, user_id: int, label: str, via: Via, slug: str) -> Actor | None:
+    """The actor a user acts as in organization `slug`; None if out of reach."""
+    return _actor_where(session, user_id, label, via, Organization.slug == slug)
 
 
 def actor_in(session: Session, user_id: int, label: str, via: Via, slug: str) -> Actor:
     """The actor a user acts as when working in organization `slug` (NotFound if out of reach)."""
-    for org, actor in reachable_orgs(session, user_id, label, via):
-        if org.slug == slug:
-            return actor
+    actor = actor_for_slug(session, user_id, label, via, slug)
+    if actor is not None:
+        return actor
     raise NotFound(f"organization '{slug}' not found")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assay.auth.actor import Actor, Via
-from assay.tenancy.access import reachable_orgs
+from assay.tenancy.access import actor_for_slug, reachable_orgs
 from assay.tenancy.models import Organization, OrgKind
 from assay.web.permissions import permitted
 from assay.web.session import Visitor
@@ -40,11 +41,25 @@ class Chrome:
     section: str | None = None  # the header link to mark as current ("catalogs")
 
 
+# The switcher lists the user's own organizations and the first clients they reach; an MSP's
+# other clients are a page away, on its overview.
+SWITCHER_REACHED = 40
+
+
 def chrome_for(
     db: Session, visitor: Visitor, current: str | None = None, *, section: str | None = None
 ) -> Chrome:
-    reachable = reachable_orgs(db, visitor.user.id, visitor.user.email, Via.WEB)
+    reachable = reachable_orgs(
+        db, visitor.user.id, visitor.user.email, Via.WEB, limit=SWITCHER_REACHED
+    )
     orgs = [OrgChoice(org.slug, org.name, org.kind) for org, _actor in reachable]
+    if current is not None and all(choice.slug != current for choice in orgs):
+        # the page's own organization, reached beyond the first ones (and only if reached)
+        user = visitor.user
+        if actor_for_slug(db, user.id, user.email, Via.WEB, current) is not None:
+            shown = db.scalar(select(Organization).where(Organization.slug == current))
+            if shown is not None:
+                orgs.append(OrgChoice(shown.slug, shown.name, shown.kind))
     return Chrome(visitor.user.email, visitor.user.name, visitor.csrf_token, orgs, current, section)
 
 

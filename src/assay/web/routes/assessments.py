@@ -32,7 +32,7 @@ from assay.db.engine import unit_of_work
 from assay.errors import AssayError, InvalidInput, NotFound
 from assay.report import charts
 from assay.tenancy import service as tenancy
-from assay.tenancy.access import reachable_orgs
+from assay.tenancy.access import actor_for_org_id
 from assay.tenancy.models import Organization, OrgKind
 from assay.transfer import Upload, attachment_headers, file_chunks
 from assay.web.forms import Form, signed_in_form, signed_in_upload
@@ -46,6 +46,8 @@ from assay.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 SECTION = "assessments"
+# An MSP overview scores only the clients it shows; its chart shows the same page.
+CLIENTS_PER_PAGE = 25
 FILE_FIELD = "file"
 MAX_GROUP_CHARS = 64
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
@@ -99,9 +101,9 @@ class Move:
 def _actor_for(db: Session, visitor: Visitor, org_id: int | None, missing: str) -> Actor:
     """The visitor's actor in the organization owning an object (NotFound when none)."""
     if org_id is not None:
-        for org, actor in reachable_orgs(db, visitor.user.id, visitor.user.email, Via.WEB):
-            if org.id == org_id:
-                return actor
+        actor = actor_for_org_id(db, visitor.user.id, visitor.user.email, Via.WEB, org_id)
+        if actor is not None:
+            return actor
     raise NotFound(missing)
 
 
@@ -143,12 +145,16 @@ def assessments_page(
         rows: list[worksheet.AssessmentSummary] = []
         total = 0
         overview: list[worksheet.ClientOverview] = []
+        size = PAGE_SIZE
         if org.kind is OrgKind.CLIENT:
             rows, total = worksheet.list_with_totals(
                 db, actor, org.slug, limit=PAGE_SIZE, offset=Pager.offset_of(page)
             )
         else:
-            overview = worksheet.clients_overview(db, actor, org.slug)
+            size = CLIENTS_PER_PAGE
+            overview, total = worksheet.clients_overview(
+                db, actor, org.slug, limit=size, offset=Pager.offset_of(page, size)
+            )
         can_create = org.kind is OrgKind.CLIENT and permitted(db, actor, "assessment.manage", org)
         context = {
             "chrome": chrome_for(db, visitor, org.slug, section=SECTION),
@@ -157,7 +163,7 @@ def assessments_page(
             "rows": rows,
             "overview": overview,
             "has_chart": any(client.assessments for client in overview),
-            "pager": Pager(page, PAGE_SIZE, total),
+            "pager": Pager(page, size, total),
             "can_create": can_create,
             "frameworks": catalog.list_frameworks(db) if can_create else [],
             "state_labels": STATE_LABELS,
@@ -218,11 +224,18 @@ def create_assessment(
 
 
 @router.get("/orgs/{slug}/assessments/overview.svg")
-def clients_chart(request: Request, slug: str) -> Response:
+def clients_chart(request: Request, slug: str, page: PageNumber = 1) -> Response:
+    """The chart of one page of clients, the same page the overview table shows."""
     with unit_of_work() as db:
         visitor = require_visitor(db, request)
         actor = visitor.actor_in(db, slug)
-        overview = worksheet.clients_overview(db, actor, slug)
+        overview, _ = worksheet.clients_overview(
+            db,
+            actor,
+            slug,
+            limit=CLIENTS_PER_PAGE,
+            offset=Pager.offset_of(page, CLIENTS_PER_PAGE),
+        )
     return _svg(charts.clients_chart(overview))
 
 

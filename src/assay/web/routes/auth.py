@@ -78,7 +78,7 @@ def login(request: Request, form: Annotated[Form, Depends(sign_in_form)]) -> Res
                 failure = exc  # leaving the block normally commits the counted, audited failure
             else:
                 secret = start_web_session(db, user)
-                reachable = reachable_orgs(db, user.id, user.email, Via.WEB)
+                reachable = reachable_orgs(db, user.id, user.email, Via.WEB, limit=1)
                 first = org_path(reachable[0][0].slug) if reachable else "/"
     except AssayError as exc:  # throttled, or input the service refused: nothing was written
         return _login_page(request, email=email, next_path=next_path, error=exc)
