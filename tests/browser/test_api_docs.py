@@ -3,8 +3,6 @@ it renders every operation, reports no policy violation, and "Try it out" calls 
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import threading
 import time
@@ -13,6 +11,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from playwright.sync_api import Browser
 from sqlalchemy.orm import Session
 
 from assay.app import create_app
@@ -83,56 +82,40 @@ def live_url() -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def launch_chromium(playwright: Any) -> Any:
-    """Playwright's own Chromium, else a system one; missing is a skip, or a failure in CI."""
-    try:
-        return playwright.chromium.launch()
-    except Exception as bundled_error:
-        for name in ("chromium", "chromium-browser", "google-chrome"):
-            path = shutil.which(name)
-            if path:
-                return playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
-        message = f"no Chromium for Playwright: {str(bundled_error).splitlines()[0]}"
-        if os.environ.get("ASSAY_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def test_swagger_ui_works_under_the_csp(live_url: str, session: Session, world: World) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_swagger_ui_works_under_the_csp(
+    live_url: str, session: Session, world: World, browser: Browser
+) -> None:
     secret = issue_token(session, world, "client-a", Role.ADMIN)
     console_errors: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            page = browser.new_page()
-            page.add_init_script(RECORD_VIOLATIONS)
-            page.on(
-                "console",
-                lambda m: console_errors.append(m.text) if "Security Policy" in m.text else None,
-            )
-            page.goto(f"{live_url}/api/docs")
-            page.wait_for_selector(".opblock", timeout=20_000)
-            spec = page.request.get(f"{live_url}/api/openapi.json").json()
-            operations = sum(len(ops) for path, ops in spec["paths"].items())
-            assert page.locator(".opblock").count() == operations >= 14
-            assert page.locator(".info .title").inner_text().startswith("Assay")
+    page = browser.new_page()
+    try:
+        page.add_init_script(RECORD_VIOLATIONS)
+        page.on(
+            "console",
+            lambda m: console_errors.append(m.text) if "Security Policy" in m.text else None,
+        )
+        page.goto(f"{live_url}/api/docs")
+        page.wait_for_selector(".opblock", timeout=20_000)
+        spec = page.request.get(f"{live_url}/api/openapi.json").json()
+        operations = sum(len(ops) for path, ops in spec["paths"].items())
+        assert page.locator(".opblock").count() == operations >= 14
+        assert page.locator(".info .title").inner_text().startswith("Assay")
 
-            page.click("button.authorize")
-            page.fill(".modal-ux input", secret)
-            page.click(".modal-ux button.authorize")
-            page.click(".modal-ux button.btn-done")
-            operation = page.locator("#operations-me-get_me")
-            operation.locator(".opblock-summary").click()
-            operation.locator(".try-out__btn").click()
-            operation.locator("button.execute").click()
-            status = operation.locator(".live-responses-table .response .response-col_status")
-            status.first.wait_for(timeout=20_000)
-            assert status.first.inner_text().strip() == "200"
-            body = operation.locator(".live-responses-table .response-col_description pre").first
-            assert world.user("client-a", Role.ADMIN).email in body.inner_text()
+        page.click("button.authorize")
+        page.fill(".modal-ux input", secret)
+        page.click(".modal-ux button.authorize")
+        page.click(".modal-ux button.btn-done")
+        operation = page.locator("#operations-me-get_me")
+        operation.locator(".opblock-summary").click()
+        operation.locator(".try-out__btn").click()
+        operation.locator("button.execute").click()
+        status = operation.locator(".live-responses-table .response .response-col_status")
+        status.first.wait_for(timeout=20_000)
+        assert status.first.inner_text().strip() == "200"
+        body = operation.locator(".live-responses-table .response-col_description pre").first
+        assert world.user("client-a", Role.ADMIN).email in body.inner_text()
 
-            assert page.evaluate("window.__cspViolations") == []
-            assert console_errors == []
-        finally:
-            browser.close()
+        assert page.evaluate("window.__cspViolations") == []
+        assert console_errors == []
+    finally:
+        page.close()

@@ -1,0 +1,1 @@
+"""Automated host audits: declarative checks, probes that read files, targets."""
