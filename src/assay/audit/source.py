@@ -6,7 +6,10 @@ inside it) and on a remote host over SSH. Paths are always absolute POSIX paths 
 audited host* (`/etc/ssh/sshd_config`), whatever the target.
 
 A source reports problems with the exceptions below, never with `OSError`, so that a probe can
-turn them into a per-check result (not applicable, or error) instead of a crash.
+turn them into a per-check result (not applicable, or error) instead of a crash. A source that
+cannot be audited at all (a root that does not exist, a host that cannot be reached) may say so
+in an optional `problem` attribute (a one-line reason, else None): the runner then reports
+every check as an error with that reason instead of running it.
 """
 
 from __future__ import annotations

@@ -1,39 +1,74 @@
-"""The `assay` command."""
+"""The `assay` command.
+
+The command groups import the services and SQLAlchemy, so they are attached on first use of
+`app` (`from assay.cli.main import app` works as before). `run`, the console script, hands
+`assay risk simulate` (no database) to `assay.cli.risk` before importing any of them.
+"""
 
 from __future__ import annotations
 
+import sys
+from functools import cache
 from typing import Annotated
 
 import typer
 
 from assay import __version__
-from assay.cli import assess, auditlog, catalog, db, members, orgs, tokens, users
-from assay.cli.context import stdout, work
 
-app = typer.Typer(
+root = typer.Typer(
     name="assay",
     help="Assay: independent cybersecurity assessment for MSPs and their auditors.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(db.app, name="db")
-app.add_typer(orgs.app, name="org")
-app.add_typer(users.app, name="user")
-app.add_typer(members.app, name="member")
-app.add_typer(tokens.app, name="token")
-app.add_typer(auditlog.app, name="audit-log")
-app.add_typer(catalog.app, name="catalog")
-app.add_typer(assess.app, name="assess")
+
+
+@cache
+def _with_command_groups() -> typer.Typer:
+    from assay.cli import (
+        assess,
+        audit,
+        auditlog,
+        catalog,
+        db,
+        members,
+        orgs,
+        risk,
+        tokens,
+        users,
+    )
+
+    app = root
+    app.add_typer(db.app, name="db")
+    app.add_typer(orgs.app, name="org")
+    app.add_typer(users.app, name="user")
+    app.add_typer(members.app, name="member")
+    app.add_typer(tokens.app, name="token")
+    app.add_typer(auditlog.app, name="audit-log")
+    app.add_typer(catalog.app, name="catalog")
+    app.add_typer(assess.app, name="assess")
+    app.add_typer(risk.app, name="risk")
+    app.add_typer(audit.app, name="audit")
+    return app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`: the whole command tree, built on first use (PEP 562)."""
+    if name == "app":
+        return _with_command_groups()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _show_version(value: bool) -> None:
     if value:
+        from assay.cli.context import stdout
+
         stdout.print(f"assay {__version__}", markup=False)
         raise typer.Exit
 
 
-@app.callback()
+@root.callback()
 def main(
     version: Annotated[
         bool,
@@ -47,10 +82,12 @@ Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 
 
-@app.command()
+@root.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Serve the web interface and the API."""
     import uvicorn
+
+    from assay.cli.context import stdout
 
     stdout.print(f"Assay on http://{host}:{port}/  (API docs: /api/docs)", markup=False)
     uvicorn.run("assay.app:create_app", factory=True, host=host, port=port, log_level="info")
@@ -67,9 +104,10 @@ Clients = Annotated[
 ]
 
 
-@app.command()
+@root.command()
 def demo(host: Host = "127.0.0.1", port: Port = 8000, clients: Clients = 0) -> None:
     """Set up the database, the demo organizations, users and assessments (idempotent)."""
+    from assay.cli.context import stdout, work
     from assay.cli.db import upgrade_and_load
     from assay.demo import seed_assessments, seed_demo
 
@@ -97,7 +135,7 @@ def _generate_clients(count: int) -> None:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from assay.cli.context import stderr
+    from assay.cli.context import stderr, stdout, work
     from assay.demo import generate_clients
 
     started = time.perf_counter()
@@ -124,4 +162,10 @@ def _generate_clients(count: int) -> None:
 
 
 def run() -> None:
-    app()
+    args = sys.argv[1:]
+    if args[:2] == ["risk", "simulate"]:
+        from assay.cli.risk import run_simulate
+
+        run_simulate(args[2:])
+        return
+    _with_command_groups()()
