@@ -224,8 +224,107 @@ class FieldsProbe(_Model):
     where: list[FieldCondition] = []
 
 
+class AptConfigProbe(_Model):
+    """A setting of APT's configuration, read as apt reads apt.conf.d and apt.conf.
+
+    Without `items`: the value of `key` (the last setting wins), else `default`. With `items`:
+    the list items of one or more keys (Unattended-Upgrade::Origins-Pattern...), combined,
+    keeping those matching `matching` when it is given."""
+
+    type: Literal["apt_config"]
+    key: Names
+    items: bool = False
+    matching: Pattern | None = None
+    default: Word | None = None
+
+    @model_validator(mode="after")
+    def _one_key(self) -> AptConfigProbe:
+        if not self.items and (len(self.key) > 1 or self.matching is not None):
+            raise ValueError("several keys and `matching` go with `items: true` only")
+        return self
+
+
+class AptSourcesProbe(_Model):
+    """A field of every enabled APT source entry (sources.list, *.list, *.sources): `uri`
+    (each URI), or an option name (`trusted`, `allow-insecure`, `signed-by`...), giving the
+    values of the entries that set it."""
+
+    type: Literal["apt_sources"]
+    option: Names
+
+
+class ChronyProbe(_Model):
+    """Every occurrence of chrony directives (`server`, `allow`, `user`...) as a normalised
+    line, `name arguments` (name in lower case), with include, confdir and sourcedir
+    followed."""
+
+    type: Literal["chrony"]
+    directive: Names
+
+
+class AuditRulesProbe(_Model):
+    """The Linux audit rules auditd loads (rules.d/*.rules as augenrules joins them, else
+    audit.rules), one of three ways: `watch` (the paths among these recorded for every letter
+    of `permissions`), `syscalls` (those among these recorded on exit for the native ABI, and,
+    with `exit`, also when failing with each of these codes), or `option` (the last value of
+    a control option: -e, -b, -f, -r, --backlog_wait_time)."""
+
+    type: Literal["audit_rules"]
+    watch: AbsPaths | None = None
+    permissions: Annotated[str, StringConstraints(pattern=r"^[rwxa]{1,4}$")] = "wa"
+    syscalls: Names | None = None
+    exit: list[Annotated[str, StringConstraints(pattern=r"^-?([A-Z]{2,12}|\d{1,4})$")]] = []
+    option: Literal["-e", "-b", "-f", "-r", "--backlog_wait_time"] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> AuditRulesProbe:
+        if sum(x is not None for x in (self.watch, self.syscalls, self.option)) != 1:
+            raise ValueError("give exactly one of watch, syscalls and option")
+        if self.exit and self.syscalls is None:
+            raise ValueError("exit goes with syscalls")
+        return self
+
+
+class KernelCmdlineProbe(_Model):
+    """A kernel command-line parameter, on the running kernel (/proc/cmdline, when visible)
+    and on every configured boot entry (grub.cfg, /boot/loader/entries); `default` stands
+    where it is not set."""
+
+    type: Literal["kernel_cmdline"]
+    param: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]+$", max_length=100)]
+    default: Word | None = None
+
+
+class FirewallManagersProbe(_Model):
+    """The number of firewall managers that load rules at boot (ufw, firewalld, nftables,
+    iptables, shorewall, ferm)."""
+
+    type: Literal["firewall_managers"]
+
+
+class FirewallPolicyProbe(_Model):
+    """The verdict for packets no rule matches on a hook of the ruleset an enabled unit loads
+    at boot (nftables: a list for IPv4 and IPv6; iptables, ip6tables: one value)."""
+
+    type: Literal["firewall_policy"]
+    ruleset: Literal["nftables", "iptables", "ip6tables"]
+    hook: Literal["input", "forward", "output"] = "input"
+
+
+class RsyslogProbe(_Model):
+    """Lines of rsyslog's configuration (includes followed) matching a regular expression."""
+
+    type: Literal["rsyslog"]
+    pattern: Pattern
+    ignore_case: bool = False
+    config: AbsPath = "/etc/rsyslog.conf"
+
+
 Probe = Annotated[
     FileProbe
+    | AptConfigProbe
+    | AptSourcesProbe
+    | ChronyProbe
     | FilesProbe
     | RegexProbe
     | SshdProbe
@@ -238,7 +337,12 @@ Probe = Annotated[
     | MountProbe
     | KernelModuleProbe
     | WalkProbe
-    | FieldsProbe,
+    | FieldsProbe
+    | AuditRulesProbe
+    | KernelCmdlineProbe
+    | FirewallManagersProbe
+    | FirewallPolicyProbe
+    | RsyslogProbe,
     Field(discriminator="type"),
 ]
 FILE_STATE_PROBES = ("file", "files")

@@ -10,14 +10,20 @@ from collections.abc import Callable
 from typing import Any
 
 from assay.audit.probes.accounts import probe_fields
+from assay.audit.probes.apt import probe_apt_config, probe_apt_sources
+from assay.audit.probes.auditrules import probe_audit_rules
 from assay.audit.probes.base import Context, Observation
+from assay.audit.probes.chrony import probe_chrony
+from assay.audit.probes.cmdline import probe_kernel_cmdline
 from assay.audit.probes.files import probe_file, probe_files
+from assay.audit.probes.firewall import probe_firewall_managers, probe_firewall_policy
 from assay.audit.probes.keyvalue import probe_keyvalue
 from assay.audit.probes.logindefs import probe_login_defs
 from assay.audit.probes.modprobe import probe_kernel_module
 from assay.audit.probes.mounts import probe_mount
 from assay.audit.probes.packages import probe_packages
 from assay.audit.probes.pam import probe_pam
+from assay.audit.probes.rsyslog import probe_rsyslog
 from assay.audit.probes.sshd import probe_sshd
 from assay.audit.probes.sysctl import probe_sysctl
 from assay.audit.probes.systemd import probe_systemd_unit
@@ -40,6 +46,14 @@ _PROBES: dict[str, Callable[[Context, Any], Observation]] = {
     "kernel_module": probe_kernel_module,
     "walk": probe_walk,
     "fields": probe_fields,
+    "apt_config": probe_apt_config,
+    "apt_sources": probe_apt_sources,
+    "chrony": probe_chrony,
+    "audit_rules": probe_audit_rules,
+    "kernel_cmdline": probe_kernel_cmdline,
+    "firewall_managers": probe_firewall_managers,
+    "firewall_policy": probe_firewall_policy,
+    "rsyslog": probe_rsyslog,
 }
 
 
