@@ -13,9 +13,11 @@
 - the whole `assay risk simulate --lef ... --lm ... --iterations 1000000 --json` as a
   subprocess (wall median of N runs, and its CPU time), with `assay --version` for comparison;
 - a portfolio of 1,000 risks (LEF x LM PERT estimates drawn at random) at 100,000 iterations
-  each, summed per iteration into one running vector, then summarized; timed in a child
-  process (with its max RSS), run again under tracemalloc for the peak, and once more with a
-  thread per CPU (a running vector each; per-risk seeds keep the result the same).
+  each, summed per iteration by `assay.risk.portfolio.sum_losses` (risks dealt to 4 lanes, a
+  running vector each, on a small thread pool; per-risk seeds, so the result does not depend on
+  the threads), then summarized; timed in a child process (with its max RSS) with the default
+  pool, run again under tracemalloc for the peak, and once more on one thread for comparison
+  (the same total, bit for bit).
 
 Prints and saves JSON to bench/results/fair.json. No assertions on time.
 
@@ -177,31 +179,24 @@ def portfolio_scenarios(count: int, seed: int) -> list[Any]:
 
 
 def child_portfolio(risks: int, iterations: int, how: str) -> dict[str, Any]:
-    """`how`: plain (one running sum), trace (the same under tracemalloc), or threads (one
-    running sum per CPU, each thread taking every k-th risk, added at the end)."""
+    """`how`: pool (the default thread pool of `sum_losses`), trace (the same under
+    tracemalloc) or single (one thread)."""
+    import hashlib
     import tracemalloc
-    from concurrent.futures import ThreadPoolExecutor
 
-    from assay.risk.fair import simulate_samples, summarize
+    from assay.risk.fair import summarize
+    from assay.risk.portfolio import Exposure, default_workers, sum_losses
 
-    scenarios = portfolio_scenarios(risks, seed=11)
-    workers = (os.cpu_count() or 1) if how == "threads" else 1
-
-    def running_sum(first: int) -> Any:
-        total = np.zeros(iterations)
-        for index in range(first, risks, workers):
-            total += simulate_samples(scenarios[index], iterations=iterations, seed=1000 + index)
-        return total
-
+    exposures = [
+        Exposure(index, scenario)
+        for index, scenario in enumerate(portfolio_scenarios(risks, seed=11))
+    ]
+    workers = 1 if how == "single" else default_workers()
     before = _max_rss_mb()
     if how == "trace":
         tracemalloc.start()
     start, start_cpu = time.perf_counter(), time.process_time()
-    if workers == 1:
-        total = running_sum(0)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            total = sum(pool.map(running_sum, range(workers)))
+    total = sum_losses(exposures, iterations, 1000, workers=workers).totals[0]
     summary = summarize(total, tolerance=TOLERANCE * 50)
     seconds = time.perf_counter() - start
     out: dict[str, Any] = {
@@ -213,6 +208,7 @@ def child_portfolio(risks: int, iterations: int, how: str) -> dict[str, Any]:
         "max_rss_after_mb": round(_max_rss_mb(), 1),
         "portfolio_mean": round(summary.mean),
         "portfolio_p99": round(summary.percentiles[99]),
+        "total_sha256": hashlib.sha256(total.tobytes()).hexdigest()[:16],
     }
     if how == "trace":
         _, peak = tracemalloc.get_traced_memory()
@@ -372,13 +368,14 @@ def main() -> None:
     results["single"] = single
     results["pyfair"] = measure_pyfair(args.runs, single["assay_s"]["median"])
     results["cli"] = measure_cli(args.runs)
-    portfolio = _child("portfolio", str(args.risks), str(args.portfolio_iterations), "plain")
+    portfolio = _child("portfolio", str(args.risks), str(args.portfolio_iterations), "pool")
     traced = _child("portfolio", str(args.risks), str(args.portfolio_iterations), "trace")
     portfolio["peak_traced_mb"] = traced["peak_traced_mb"]  # a second run, under tracemalloc
-    threads = _child("portfolio", str(args.risks), str(args.portfolio_iterations), "threads")
-    portfolio["threads"] = {
-        key: threads[key] for key in ("workers", "seconds", "cpu_seconds", "portfolio_mean")
+    alone = _child("portfolio", str(args.risks), str(args.portfolio_iterations), "single")
+    portfolio["one_thread"] = {
+        key: alone[key] for key in ("workers", "seconds", "cpu_seconds", "portfolio_mean")
     }
+    portfolio["same_total_on_one_thread"] = alone["total_sha256"] == portfolio["total_sha256"]
     results["portfolio"] = {"risks": args.risks, "iterations": args.portfolio_iterations}
     results["portfolio"].update(portfolio)
     results["met"] = {

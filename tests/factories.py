@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -210,3 +211,78 @@ def make_assessment(
     second = workflow.clone_assessment(session, admin, first.id, f"{name} (next cycle)")
     session.commit()
     return AssessmentObjects(first.id, second.id, answer.id, stored.id)
+
+
+# --- assets and host audit runs -----------------------------------------------------------------
+
+
+def make_asset(session: Session, world: World, slug: str, name: str, hostname: str) -> Any:
+    """A host asset of `slug` with its host name as identifier (flushed, not committed)."""
+    from assay.assets.models import (
+        Asset,
+        AssetIdentifier,
+        AssetKind,
+        Criticality,
+        DataClassification,
+        IdentifierKind,
+    )
+
+    org = world.orgs[slug]
+    asset = Asset(
+        organization_id=org.id,
+        name=name,
+        kind=AssetKind.HOST,
+        criticality=Criticality.HIGH,
+        data_classification=DataClassification.INTERNAL,
+        tags=[],
+    )
+    session.add(asset)
+    session.flush()
+    session.add(
+        AssetIdentifier(
+            asset_id=asset.id, organization_id=org.id, kind=IdentifierKind.HOSTNAME, value=hostname
+        )
+    )
+    session.flush()
+    return asset
+
+
+def run_document(statuses: dict[str, str], target: str = "ssh:root@web1:22") -> dict[str, Any]:
+    """A finished run as `assay audit host --json` prints it, with these check statuses."""
+    return {
+        "target": target,
+        "started_at": "2026-11-20T09:00:00+00:00",
+        "seconds": 1.2,
+        "results": [
+            {
+                "id": check_id,
+                "area": check_id.split(".")[0],
+                "title": check_id,
+                "severity": "high",
+                "status": status,
+                "observed": f"observed for {check_id}",
+                "expected": "as expected",
+                "reason": "not there" if status == "not_applicable" else "",
+                "locations": [{"path": "/etc/shadow", "line": 2}],
+            }
+            for check_id, status in statuses.items()
+        ],
+    }
+
+
+def make_audit_runs(
+    session: Session, world: World, slug: str, asset_name: str, hostname: str
+) -> tuple[int, int]:
+    """An asset of `slug` with two runs by its IT operator, the second with a regression;
+    committed. Returns both run ids."""
+    from assay.audit import service
+    from assay.audit.submission import SubmittedRun
+
+    make_asset(session, world, slug, asset_name, hostname)
+    operator = world.actor(slug, Role.IT_OPERATOR)
+    ids = []
+    for status in ("pass", "fail"):
+        run = SubmittedRun.model_validate(run_document({"accounts.no_empty_passwords": status}))
+        ids.append(service.store_run(session, operator, slug, asset_name, run).run.id)
+    session.commit()
+    return ids[0], ids[1]

@@ -31,6 +31,8 @@ class Settings:
     login_window_minutes: int = 15
     max_form_field_chars: int = 4096
     max_evidence_bytes: int = 50 * 1024 * 1024
+    claimed_credit: float = 0.5  # share of a control's effect credited while only claimed
+    risk_matrix_file: Path | None = None  # another 5x5 risk matrix (YAML) than the built-in one
 
     @property
     def is_sqlite(self) -> bool:
@@ -68,7 +70,26 @@ def load_settings() -> Settings:
         session_hours=int(os.environ.get("ASSAY_SESSION_HOURS", "12")),
         max_form_field_chars=int(os.environ.get("ASSAY_MAX_FORM_FIELD_CHARS", "4096")),
         max_evidence_bytes=int(os.environ.get("ASSAY_MAX_EVIDENCE_MB", "50")) * 1024 * 1024,
+        claimed_credit=_claimed_credit(os.environ.get("ASSAY_CLAIMED_CREDIT", "0.5")),
+        risk_matrix_file=_optional_path(os.environ.get("ASSAY_RISK_MATRIX")),
     )
+
+
+def _claimed_credit(text: str) -> float:
+    """`ASSAY_CLAIMED_CREDIT`: the share (0 to 1) of a control's effect that a claimed,
+    unverified answer earns in residual-risk simulations."""
+    problem = f"ASSAY_CLAIMED_CREDIT must be a number from 0 to 1, not {text!r}"
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(problem) from None
+    if not 0 <= value <= 1:
+        raise ValueError(problem)
+    return value
+
+
+def _optional_path(text: str | None) -> Path | None:
+    return Path(text).expanduser() if text and text.strip() else None
 
 
 @lru_cache(maxsize=1)

@@ -303,8 +303,9 @@ def seed_assessments(session: Session, via: Via = Via.CLI) -> list[str]:
     Contoso Dental (audited by Sentinel): a CIS v8.1 IG1 assessment in review, answered by the
     MSP's operator and partly verified, partly rejected by the Sentinel auditor; a closed CSF 2.0
     assessment (target maturity 3) and its next cycle in progress with some changes.
-    Fabrikam Logistics: a draft CIS assessment with a few answers. Returns one line per
-    assessment created.
+    Fabrikam Logistics: a draft CIS assessment with a few answers. Then the clients' asset
+    registers (`seed_assets`) and risk registers (`assay.risk.demo`). Returns one line per
+    assessment or register created.
     """
     lines: list[str] = []
     today = date.today()
@@ -409,6 +410,72 @@ def seed_assessments(session: Session, via: Via = Via.CLI) -> list[str]:
             if status is not Status.NOT_APPLICABLE and rng.random() < 0.5:
                 _link(session, ops, given.id, label, title, "wiki.fabrikam.example", rng)
         lines.append(f"fabrikam-logistics: assessment {draft.id} {draft.name} (draft, 8 answered)")
+    lines.extend(seed_assets(session, via))
+    lines.extend(seed_risks(session, via))
+    lines.extend(seed_audits(session, via))
+    return lines
+
+
+def seed_audits(session: Session, via: Via = Via.CLI) -> list[str]:
+    """Host audit runs on the demo clients' servers (see `assay.audit.demo`)."""
+    from assay.audit.demo import seed_audit_runs
+
+    people = {"operator": OPERATOR, "auditor": AUDITOR}
+    return seed_audit_runs(session, lambda who, slug: _user_actor(session, people[who], slug, via))
+
+
+# --- asset registers -------------------------------------------------------------------------
+
+# Imported as a CSV file, as an MSP would bring its inventory in.
+DEMO_ASSETS = {
+    "contoso-dental": """\
+name,kind,criticality,data_classification,identifiers,tags,description
+web1,host,high,confidential,hostname:web1.contoso-dental.example;ip:10.10.1.11,dmz;portal,\
+Patient portal web server (nginx) at clinic site A.
+web2,host,high,confidential,hostname:web2.contoso-dental.example;ip:10.10.1.12,dmz;portal,\
+Patient portal web server (nginx) at clinic site B.
+pms-db,data_store,critical,restricted,hostname:pms-db.contoso-dental.local;ip:10.10.2.20,\
+phi;backup,Practice management database: patient records and the imaging index.
+Microsoft 365,saas,high,confidential,cloud_id:contoso-dental.onmicrosoft.com,email,\
+"Mail, calendars and documents."
+fw-hq,network_device,critical,internal,hostname:fw-hq.contoso-dental.local;ip:10.10.0.1,\
+perimeter,Perimeter firewall of the head office.
+""",
+    "fabrikam-logistics": """\
+name,kind,criticality,data_classification,identifiers,tags,description
+www,host,medium,public,fqdn:www.fabrikam.example;ip:192.0.2.10,dmz,Public website.
+tms-app,application,high,confidential,url:https://tms.fabrikam.example/,operations,\
+Transport management system.
+tms-db,data_store,critical,confidential,hostname:tms-db;ip:10.20.2.5,operations;backup,\
+Database of the transport management system.
+Salesforce,saas,medium,confidential,cloud_id:00D5e000000abcd,crm,Customer relationships.
+fw-warehouse,network_device,high,internal,hostname:fw-warehouse;ip:10.20.0.1,perimeter,\
+Firewall of the main warehouse.
+""",
+}
+
+
+def seed_risks(session: Session, via: Via = Via.CLI) -> list[str]:
+    """The demo clients' risk registers (see `assay.risk.demo`)."""
+    from assay.risk.demo import seed_risks as seed
+
+    return seed(session, via)
+
+
+def seed_assets(session: Session, via: Via = Via.CLI) -> list[str]:
+    """An asset register for each demo client that has none yet, imported by the MSP's
+    operator."""
+    from assay.assets.importing import import_assets
+    from assay.assets.models import Asset
+
+    lines: list[str] = []
+    for slug, text in DEMO_ASSETS.items():
+        org = org_by_slug(session, slug)
+        if session.scalar(select(Asset.id).where(Asset.organization_id == org.id).limit(1)):
+            continue
+        ops = _user_actor(session, OPERATOR, slug, via)
+        report = import_assets(session, ops, slug, text.encode(), f"{slug}-assets.csv")
+        lines.append(f"{slug}: {len(report.created)} assets in the register")
     return lines
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from assay.accounts.models import ApiToken, User
 from assay.accounts.service import create_token
 from assay.assess.models import Answer, AnswerEvidence, Assessment, Evidence, Verification
+from assay.assets.models import Asset, AssetIdentifier
 from assay.auditlog.models import AuditEvent
 from assay.db.engine import unit_of_work
 from assay.tenancy.models import AuditorGrant, Membership, Organization, Role
@@ -54,6 +55,8 @@ class Snapshot:
     answers: frozenset[tuple[Any, ...]]
     evidence: frozenset[tuple[Any, ...]]
     verifications: frozenset[tuple[Any, ...]]
+    assets: frozenset[tuple[Any, ...]]
+    asset_identifiers: frozenset[tuple[Any, ...]]
 
 
 def snapshot(engine: Engine) -> Snapshot:
@@ -95,6 +98,14 @@ def snapshot(engine: Engine) -> Snapshot:
             ),
             verifications=frozenset(
                 (v.id, str(v.verdict), v.invalidated_at) for v in db.scalars(select(Verification))
+            ),
+            assets=frozenset(
+                (a.id, a.organization_id, a.name, str(a.criticality), a.owner, a.updated_at)
+                for a in db.scalars(select(Asset))
+            ),
+            asset_identifiers=frozenset(
+                (i.id, i.asset_id, str(i.kind), i.value)
+                for i in db.scalars(select(AssetIdentifier))
             ),
         )
 

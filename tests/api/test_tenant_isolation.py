@@ -29,15 +29,32 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from assay.accounts.models import ApiToken
+from assay.assets.service import create_asset
+from assay.assets.validation import AssetInput
 from assay.config import settings
 from assay.tenancy.models import AuditorGrant, OrgKind, Role
 from tests.api.support import AuthFor, Endpoint, bearer, issue_token, route_table, snapshot
-from tests.factories import AssessmentObjects, World, make_assessment, make_org
+from tests.factories import (
+    SYSTEM,
+    AssessmentObjects,
+    World,
+    make_assessment,
+    make_audit_runs,
+    make_org,
+    run_document,
+)
 
 V1 = "/api/v1"
 OUTSIDERS = ("client-a", "watchtower", "sentinel")
 B_TOKEN_NAME = "client-b-deploy-key"
 
+
+B_ASSET = "client-b-secret-host"
+B_REGISTER_ASSET = "client-b-secret-database"
+B_ASSET_OWNER = "b-secret-dba"
+B_ASSET_ID = ("hostname", "b-secret-db.client-b.test")
+B_HOST = "secret-host.client-b.test"
+B_RISK = "client-b-secret-risk"
 
 CATALOG_FRAMEWORK = "cis-controls-v8.1"
 CATALOG_LABEL = "1.1"
@@ -56,6 +73,10 @@ class Target:
     other_id: int = 0  # a second assessment (to compare with)
     answer_id: int = 0
     evidence_id: int = 0
+    run_id: int = 0  # a host audit run
+    asset_id: int = 0  # an asset of the register
+    other_run_id: int = 0  # a second run (to diff with)
+    risk_id: int = 0  # a risk of the register
     framework: str = CATALOG_FRAMEWORK
     label: str = CATALOG_LABEL
     control: str = CATALOG_LABEL  # a control of the (CIS) assessment
@@ -71,6 +92,10 @@ PATH_PARAMETERS: dict[str, Callable[[Target], str]] = {
     "other_id": lambda t: str(t.other_id),
     "answer_id": lambda t: str(t.answer_id),
     "evidence_id": lambda t: str(t.evidence_id),
+    "run_id": lambda t: str(t.run_id),
+    "asset_id": lambda t: str(t.asset_id),
+    "other_run_id": lambda t: str(t.other_run_id),
+    "risk_id": lambda t: str(t.risk_id),
     "framework": lambda t: t.framework,
     "label": lambda t: t.label,
     "control": lambda t: t.control,
@@ -79,7 +104,16 @@ PATH_PARAMETERS: dict[str, Callable[[Target], str]] = {
 CATALOG_PARAMETERS = {"framework", "label"}
 # Parameters naming an organization's objects, in the order a route nests them: the first may
 # be the caller's own object while the later ones are client-b's (see `attempts`).
-OBJECT_PARAMETERS = ("assessment_id", "answer_id", "other_id", "evidence_id")
+OBJECT_PARAMETERS = (
+    "assessment_id",
+    "answer_id",
+    "other_id",
+    "evidence_id",
+    "run_id",
+    "other_run_id",
+    "asset_id",
+    "risk_id",
+)
 GHOST = Target(
     slug="ghost-org",
     member_id=987_654,
@@ -89,6 +123,10 @@ GHOST = Target(
     other_id=987_658,
     answer_id=987_659,
     evidence_id=987_660,
+    run_id=987_661,
+    other_run_id=987_662,
+    asset_id=987_663,
+    risk_id=987_664,
 )
 
 # Routes that read a multipart body themselves (streamed uploads): the valid body to send.
@@ -106,6 +144,17 @@ UPLOADS: dict[tuple[str, str], dict[str, Any]] = {
                 "text/csv",
             )
         },
+    },
+    ("POST", "/api/v1/orgs/{slug}/assets/import"): {
+        "files": {"file": ("assets.csv", b"name,kind,identifiers\nsneaky,host,ip:10.6.6.6\n")},
+        "data": {"update": "true"},
+    },
+}
+
+# Routes that read a JSON body themselves (bounded, streamed): the valid body to send.
+JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/orgs/{slug}/audit-runs"): {
+        "json": {"asset": B_ASSET, "run": run_document({"accounts.no_empty_passwords": "pass"})}
     },
 }
 
@@ -154,14 +203,35 @@ def client_b(session: Session, world: World) -> ClientB:
     token = session.scalars(select(ApiToken).where(ApiToken.name == B_TOKEN_NAME)).one()
     session.commit()
     emails = tuple(world.user("client-b", role).email for role in Role)
+    asset = create_asset(
+        session,
+        SYSTEM,
+        "client-b",
+        AssetInput(B_REGISTER_ASSET, "data_store", owner=B_ASSET_OWNER, identifiers=[B_ASSET_ID]),
+    )
+    session.commit()
     target = Target(
         slug="client-b",
         member_id=world.memberships[("client-b", Role.IT_OPERATOR)].id,
         grant_id=grant.id,
         token_id=token.id,
+        asset_id=asset.id,
+        risk_id=_b_risk(session),
     )
     secrets = (*emails, world.orgs["client-b"].name, "lookout-audit", B_TOKEN_NAME, token.prefix)
+    secrets = (*secrets, B_REGISTER_ASSET, B_ASSET_OWNER, B_ASSET_ID[1])
+    secrets = (*secrets, B_RISK)
     return ClientB(target, secrets)
+
+
+def _b_risk(session: Session) -> int:
+    """A risk of client-b's register, with FAIR estimates (so it can be simulated)."""
+    from assay.risk.service import create_risk
+
+    fields = {"title": B_RISK, "inherent_likelihood": 3, "inherent_impact": 4}
+    risk = create_risk(session, SYSTEM, "client-b", {**fields, "fair": {"lef": 1, "lm": 9}})
+    session.commit()
+    return risk.id
 
 
 B_ASSESSMENT = "Client B secret CIS review"
@@ -184,18 +254,23 @@ def assessed(session: Session, world: World, client_b: ClientB, catalogs: None) 
         session, world, "client-b", name=B_ASSESSMENT, notes=B_NOTES, filename=B_FILE
     )
     a_ids = make_assessment(session, world, "client-a")
+    b_runs = make_audit_runs(session, world, "client-b", B_ASSET, B_HOST)
+    a_runs = make_audit_runs(session, world, "client-a", "A web", "web.client-a.test")
 
-    def target(base: Target, ids: AssessmentObjects) -> Target:
+    def target(base: Target, ids: AssessmentObjects, runs: tuple[int, int]) -> Target:
         return replace(
             base,
             assessment_id=ids.assessment_id,
             other_id=ids.next_id,
             answer_id=ids.answer_id,
             evidence_id=ids.evidence_id,
+            run_id=runs[0],
+            other_run_id=runs[1],
         )
 
-    b = ClientB(target(client_b.target, b_ids), (*client_b.secrets, B_ASSESSMENT, B_NOTES, B_FILE))
-    own = target(Target("client-a", 0, 0, 0), a_ids)
+    secrets = (*client_b.secrets, B_ASSESSMENT, B_NOTES, B_FILE, B_ASSET, B_HOST)
+    b = ClientB(target(client_b.target, b_ids, b_runs), secrets)
+    own = target(Target("client-a", 0, 0, 0), a_ids, a_runs)
     return Assessed(b, own)
 
 
@@ -285,6 +360,11 @@ def request_body(endpoint: Endpoint, openapi: dict[str, Any]) -> dict[str, Any]:
         if upload is None:
             pytest.fail(f"{endpoint.method} {endpoint.path} takes an upload: add it to UPLOADS")
         return upload
+    if "application/json" in content and not endpoint.route.dependant.body_params:
+        raw = JSON_BODIES.get((endpoint.method, endpoint.path))
+        if raw is None:
+            pytest.fail(f"{endpoint.method} {endpoint.path} reads its JSON: add it to JSON_BODIES")
+        return raw
     return {"json": example_body(endpoint)}
 
 

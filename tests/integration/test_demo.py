@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from assay.assess.models import Answer, AnswerEvidence, Assessment, Verification
+from assay.assets.models import Asset
 from assay.auditlog.models import AuditEvent
 from assay.cli.main import app
 from assay.tenancy.models import AuditorGrant, Organization
@@ -36,13 +37,16 @@ def count(session: Session, model: type[Any]) -> int:
 def test_demo_assessments_are_idempotent_and_show_an_assurance_gap(session: Session) -> None:
     first = ok("demo")
     assert "contoso-dental: assessment" in first and "fabrikam-logistics: assessment" in first
+    assert "contoso-dental: 5 assets in the register" in first
     session.rollback()
-    seeded = (count(session, Assessment), count(session, Answer), count(session, AuditEvent))
+    seeded = (count(session, Assessment), count(session, Answer), count(session, Asset))
     second = ok("demo")
-    assert "assessment" not in second  # nothing new the second time
+    assert "assessment" not in second and "assets in the register" not in second  # nothing new
     session.rollback()
-    assert (count(session, Assessment), count(session, Answer)) == seeded[:2]
-    assert seeded[0] == 4
+    assert (count(session, Assessment), count(session, Answer), count(session, Asset)) == seeded
+    assert seeded[0] == 4 and seeded[2] == 10
+    assets = ok_json("asset", "list", "--org", "contoso-dental", "--as", AUDITOR)["items"]
+    assert {a["kind"] for a in assets} == {"host", "data_store", "saas", "network_device"}
 
     contoso = {
         a["framework"] + ":" + a["state"]: a

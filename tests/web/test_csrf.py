@@ -8,6 +8,7 @@ are sent as multipart (their token travels in the multipart body), and nothing i
 from __future__ import annotations
 
 import secrets
+from datetime import date, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from assay.accounts.service import create_token
 from assay.app import create_app
+from assay.assets.service import create_asset
+from assay.assets.validation import AssetInput
 from assay.config import settings
 from assay.tenancy.models import AuditorGrant, Role
 from tests.factories import PASSWORD, SYSTEM, World, make_assessment
@@ -47,6 +50,14 @@ FORMS: dict[str, dict[str, str]] = {
     "/assessments/{assessment_id}/answers/{answer_id}/evidence": {"collected_on": "2026-01-05"},
     "/assessments/{assessment_id}/answers/{answer_id}/reject": {"comment": "Show the export."},
     "/assessments/{assessment_id}/state": {"state": "in_progress"},
+    "/orgs/{slug}/assets": {"kind": "host"},
+    "/assets/{asset_id}/edit": {"kind": "data_store", "criticality": "high"},
+    "/orgs/{slug}/risks": {"title": "Phishing", "inherent_likelihood": "3", "inherent_impact": "2"},
+    "/risks/{risk_id}/edit": {"title": "Other", "inherent_likelihood": "2", "inherent_impact": "1"},
+    "/risks/{risk_id}/accept": {
+        "reason": "Insured",
+        "expires_on": (date.today() + timedelta(days=30)).isoformat(),
+    },
 }
 UPLOADS: dict[str, tuple[str, bytes, str]] = {
     "/assessments/{assessment_id}/answers/{answer_id}/evidence": (
@@ -59,6 +70,7 @@ UPLOADS: dict[str, tuple[str, bytes, str]] = {
         b"control,status,maturity,justification,notes,owner,implemented_by\n2.1,fully,3,,,,\n",
         "text/csv",
     ),
+    "/orgs/{slug}/assets/import": ("assets.csv", b"name,kind\nweb9,host\n", "text/csv"),
 }
 
 
@@ -86,6 +98,12 @@ def path_values(
         "framework": "cis-controls-v8.1",  # global catalog entries
         "label": "1.1",
     }
+    if "{asset_id}" in path:
+        asset = create_asset(session, SYSTEM, "client-a", AssetInput("web1", "host"))
+        session.commit()
+        values["asset_id"] = asset.id
+    if "{risk_id}" in path:
+        values["risk_id"] = _a_risk(session)
     if needs_assessment(path):
         request.getfixturevalue("catalogs")
         objects = make_assessment(session, world, "client-a")
@@ -95,6 +113,16 @@ def path_values(
             evidence_id=objects.evidence_id,
         )
     return values
+
+
+def _a_risk(session: Session) -> int:
+    """A risk of client-a (its MSP's admin may change, accept and delete it)."""
+    from assay.risk.service import create_risk
+
+    fields = {"title": "Ransomware", "inherent_likelihood": 4, "inherent_impact": 5}
+    risk = create_risk(session, SYSTEM, "client-a", fields)
+    session.commit()
+    return risk.id
 
 
 def test_the_route_table_has_post_routes() -> None:

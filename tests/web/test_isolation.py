@@ -13,6 +13,8 @@ organization, so every signed-in user reads the same pages, which show no organi
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -22,10 +24,12 @@ from sqlalchemy.orm import Session
 
 from assay.accounts.service import create_token
 from assay.app import create_app
+from assay.assets.service import create_asset
+from assay.assets.validation import AssetInput
 from assay.config import settings
 from assay.db.base import utcnow
 from assay.tenancy.models import AuditorGrant, Role
-from tests.factories import SYSTEM, World, make_assessment
+from tests.factories import SYSTEM, World, make_assessment, make_audit_runs
 from tests.web.support import fill, path_params, sign_in, snapshot, web_routes
 
 ALL_ROUTES = web_routes(create_app())
@@ -60,6 +64,15 @@ FORM = {
     "collected_on": "2026-01-05",
     "comment": "Checked by an outsider.",
     "state": "in_progress",
+    "kind": "host",
+    "identifiers": "hostname:outsider.test",
+    "title": "An outsider's risk",
+    "inherent_likelihood": "3",
+    "inherent_impact": "3",
+    "lef": "1",
+    "lm": "1000",
+    "reason": "An outsider accepts it",
+    "expires_on": (date.today() + timedelta(days=30)).isoformat(),
 }
 
 
@@ -67,10 +80,11 @@ FORM = {
 UPLOADS = {
     "/assessments/{assessment_id}/answers/{answer_id}/evidence",
     "/assessments/{assessment_id}/import",
+    "/orgs/{slug}/assets/import",
 }
 UPLOAD_FILE = {"file": ("outsider.csv", b"control,status\n1.1,fully\n", "text/csv")}
 # Parameters naming assessment data (client-b's assessment, its answer and evidence file).
-ASSESSMENT_PARAMETERS = {"assessment_id", "answer_id", "evidence_id", "chart"}
+ASSESSMENT_PARAMETERS = {"assessment_id", "answer_id", "evidence_id", "chart", "run_id"}
 B_ASSESSMENT = "Client B CIS review"
 
 
@@ -96,11 +110,21 @@ def client_b_objects(
     token = create_token(
         session, SYSTEM, user_email="admin@client-b.test", org_slug="client-b", name="b"
     )
+    asset = create_asset(
+        session,
+        SYSTEM,
+        "client-b",
+        AssetInput(
+            "Client B database", "data_store", identifiers=[("hostname", "db.client-b.test")]
+        ),
+    )
     values: dict[str, object] = {
         "slug": "client-b",
         "grant_id": grant.id,
         "membership_id": world.memberships[("client-b", Role.ADMIN)].id,
         "token_id": token.token.id,
+        "asset_id": asset.id,
+        "risk_id": _b_risk(session),
         # global catalog entries: the same for everyone (client-b owns no part of them)
         "framework": "cis-controls-v8.1",
         "label": "1.1",
@@ -111,13 +135,25 @@ def client_b_objects(
         objects = make_assessment(
             session, world, "client-b", name=B_ASSESSMENT, filename="client-b-evidence.txt"
         )
+        first_run, _ = make_audit_runs(
+            session, world, "client-b", "Client B host", "host.client-b.test"
+        )
         values.update(
             assessment_id=objects.assessment_id,
             answer_id=objects.answer_id,
             evidence_id=objects.evidence_id,
             chart="heatmap",
+            run_id=first_run,
         )
     return values
+
+
+def _b_risk(session: Session) -> int:
+    """A risk of client-b's register, with FAIR estimates (so its charts exist)."""
+    from assay.risk.service import create_risk
+
+    fields = {"title": "Client B risk", "inherent_likelihood": 3, "inherent_impact": 4}
+    return create_risk(session, SYSTEM, "client-b", {**fields, "fair": {"lef": 1, "lm": 9}}).id
 
 
 def assert_no_client_b_data(html: str) -> None:
@@ -274,7 +310,8 @@ def test_auditor_firm_members_get_404_for_client_b(
 
 
 # Parameters that name client-b's objects even under one's own organization or assessment.
-FOREIGN_OBJECTS = {"grant_id", "membership_id", "token_id", "answer_id", "evidence_id"}
+FOREIGN_OBJECTS = {"grant_id", "membership_id", "token_id", "answer_id", "evidence_id", "asset_id"}
+FOREIGN_OBJECTS |= {"risk_id"}
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])

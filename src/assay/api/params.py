@@ -22,6 +22,12 @@ OtherAssessmentId = Annotated[
 ]
 AnswerId = Annotated[int, Path(ge=1, le=MAX_ID, description="An answer id.")]
 EvidenceId = Annotated[int, Path(ge=1, le=MAX_ID, description="An evidence id.")]
+AssetId = Annotated[int, Path(ge=1, le=MAX_ID, description="An asset id.")]
+AuditRunId = Annotated[int, Path(ge=1, le=MAX_ID, description="A host audit run id.")]
+RiskId = Annotated[int, Path(ge=1, le=MAX_ID, description="A risk id.")]
+OtherAuditRunId = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="The run to compare with (usually later).")
+]
 
 # Catalog identifiers are published names (nist-csf-2.0, GV.OC-01, AC-2(1)); anything with a
 # control character is rejected before it reaches the database (PostgreSQL refuses NUL).

@@ -136,12 +136,12 @@ _HTTP_DETAILS = {
 }
 
 
-_ROW = re.compile(r"row (\d+):")
+_ROW = re.compile(r"(?:row|line) (\d+):")
 
 
 def _listed_problems(exc: AssayError) -> list[ValidationIssue] | None:
-    """Every problem of an error that lists them (a refused spreadsheet import names each bad
-    row), located by row where the problem names one."""
+    """Every problem of an error that lists them (a refused spreadsheet or CSV import names
+    each bad row), located by its row or line where the problem names one."""
     problems = getattr(exc, "problems", None)
     if not isinstance(problems, list) or not problems:
         return None

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from assay.assess.access import load_answer, load_assessment, require_open
@@ -182,7 +182,11 @@ def involvement(session: Session, answer: Answer) -> dict[str, list[int]]:
     rows = session.execute(
         select(Evidence.uploaded_by_id, AnswerEvidence.linked_by_id)
         .join(AnswerEvidence, AnswerEvidence.evidence_id == Evidence.id)
-        .where(AnswerEvidence.answer_id == answer.id)
+        .where(
+            AnswerEvidence.answer_id == answer.id,
+            # an audit an auditor ran is independent collection, not a supply of evidence
+            or_(Evidence.collected_by.is_(None), Evidence.collected_by != "auditor"),
+        )
     ).all()
     evidence_by = {uid for pair in rows for uid in pair if uid is not None}
     answered_by = set(answer.contributor_ids)

@@ -159,6 +159,13 @@ class Evidence(Base):
     expires_on: Mapped[date | None] = mapped_column(Date)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Automated evidence: the host audit run it stands for, and who collected it ("auditor":
+    # an auditor ran it, which does not make them a supplier of evidence; "operator": the
+    # organization's own people or agents did).
+    audit_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("audit_runs.id", ondelete="CASCADE"), index=True
+    )
+    collected_by: Mapped[str | None] = mapped_column(String(20))
 
 
 class AnswerEvidence(Base):

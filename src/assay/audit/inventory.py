@@ -7,6 +7,7 @@
       known_hosts: ~/.ssh/known_hosts   # the default
       connect_timeout: 10               # seconds for TCP, SSH handshake and login
       timeout: 30                       # seconds for each read afterwards
+      walk: false                       # whole-filesystem checks over SFTP (slow): off
     hosts:
       - name: web1                      # unique; results name the host by it
         address: 192.0.2.10             # default: the name
@@ -16,6 +17,7 @@
         known_hosts: site_known_hosts
         tags: [web, production]
         asset: WEB-01                   # the host's name in the asset register
+        walk: true                      # this host: run the whole-filesystem checks too
 
 Host key checking cannot be turned off in the file, only by the caller (`check_host_keys`),
 which the CLI exposes as an explicit flag; every outcome says whether the key was checked.
@@ -74,6 +76,7 @@ class Defaults(_Model):
     known_hosts: Text = DEFAULT_KNOWN_HOSTS
     connect_timeout: Seconds = 10.0
     timeout: Seconds = 30.0
+    walk: bool = False
 
 
 class HostEntry(_Model):
@@ -87,6 +90,7 @@ class HostEntry(_Model):
     known_hosts: Text | None = None
     tags: list[Text] = []
     asset: Text | None = None
+    walk: bool | None = None
 
 
 class InventoryDocument(_Model):
@@ -152,6 +156,7 @@ def parse_inventory(data: bytes, name: str, base: Path | None = None) -> list[In
             known_hosts=_path(entry.known_hosts or defaults.known_hosts, base),
             connect_timeout=defaults.connect_timeout,
             timeout=defaults.timeout,
+            walk=defaults.walk if entry.walk is None else entry.walk,
         )
         hosts.append(InventoryHost(entry.name, target, tuple(entry.tags), entry.asset))
     if problems:

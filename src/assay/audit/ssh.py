@@ -134,6 +134,9 @@ class SshTarget:
     keys: tuple[str, ...] = ()  # private key files; none: the agent and ~/.ssh/id_*
     known_hosts: str = DEFAULT_KNOWN_HOSTS
     check_host_key: bool = True  # False only on an explicit --insecure-no-host-check
+    # Whole-filesystem checks (world-writable, SUID/SGID, unowned files) list every directory
+    # of the host over SFTP: about a minute per host. Off unless asked for.
+    walk: bool = False
     connect_timeout: float = 10.0  # TCP, SSH handshake and authentication
     timeout: float = 30.0  # each operation afterwards
 
@@ -342,6 +345,9 @@ class SshSource:
         self._walk_concurrency = walk_concurrency
         self._failure: SshError | None = None
         self._closed = False
+        # One source is one audit: a path's status is asked once per run (each answer, or the
+        # error, is one round trip saved for every later check that looks at the same path).
+        self._stats: dict[tuple[str, bool], FileStat | SourceError] = {}
 
     @classmethod
     def connect(
@@ -457,8 +463,20 @@ class SshSource:
         return bytes(data)
 
     def stat(self, path: str, *, follow_symlinks: bool = True) -> FileStat:
-        call = self._sftp.stat if follow_symlinks else self._sftp.lstat
-        return _file_stat(path, self._call(path, call(_encode(path))))
+        key = (path, follow_symlinks)
+        known = self._stats.get(key)
+        if known is None:
+            call = self._sftp.stat if follow_symlinks else self._sftp.lstat
+            try:
+                known = _file_stat(path, self._call(path, call(_encode(path))))
+            except HostUnavailable:
+                raise
+            except SourceError as exc:
+                known = exc
+            self._stats[key] = known
+        if isinstance(known, SourceError):
+            raise known
+        return known
 
     def list_dir(self, path: str) -> list[str]:
         try:
@@ -491,6 +509,13 @@ class SshSource:
             if self.stat(path, follow_symlinks=False).is_symlink:
                 raise
             raise Unreadable(path, "not a symbolic link") from None
+
+    @property
+    def walk_refusal(self) -> str | None:
+        """Why checks that need the whole-filesystem walk do not run here (None: they do)."""
+        if self.target.walk:
+            return None
+        return "the filesystem walk is off for SSH targets (turn it on with walk: true)"
 
     def walk(self, top: str = "/", *, prune: frozenset[str] = frozenset()) -> Iterator[WalkEntry]:
         """Every object below `top` (not `top` itself) with its lstat, in no set order; paths

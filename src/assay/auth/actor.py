@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from assay.tenancy.models import OrgKind, Role
+from assay.tenancy.kinds import OrgKind, Role
 
 
 class Via(StrEnum):

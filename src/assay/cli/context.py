@@ -8,16 +8,18 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from assay.auth.actor import Actor, Via
 from assay.errors import AssayError
+
+if TYPE_CHECKING:  # the database layer is imported when a command first uses it
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm import Session
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -54,7 +56,11 @@ def errors_reported() -> Iterator[None]:
         yield
     except AssayError as exc:
         fail(exc.message)
-    except DBAPIError as exc:
+    except Exception as exc:
+        from sqlalchemy.exc import DBAPIError
+
+        if not isinstance(exc, DBAPIError):
+            raise
         fail(_database_hint(exc))
 
 

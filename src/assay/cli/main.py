@@ -7,6 +7,7 @@ The command groups import the services and SQLAlchemy, so they are attached on f
 
 from __future__ import annotations
 
+import importlib
 import sys
 from functools import cache
 from typing import Annotated
@@ -24,33 +25,32 @@ root = typer.Typer(
 )
 
 
+# Command groups by name, and the module under assay.cli that holds each one's Typer app.
+GROUPS = {
+    "db": "db",
+    "org": "orgs",
+    "user": "users",
+    "member": "members",
+    "token": "tokens",
+    "audit-log": "auditlog",
+    "catalog": "catalog",
+    "assess": "assess",
+    "asset": "assets",
+    "risk": "risk",
+    "audit": "audit",
+}
+
+
+def _add_group(name: str) -> None:
+    module = importlib.import_module(f"assay.cli.{GROUPS[name]}")
+    root.add_typer(module.app, name=name)
+
+
 @cache
 def _with_command_groups() -> typer.Typer:
-    from assay.cli import (
-        assess,
-        audit,
-        auditlog,
-        catalog,
-        db,
-        members,
-        orgs,
-        risk,
-        tokens,
-        users,
-    )
-
-    app = root
-    app.add_typer(db.app, name="db")
-    app.add_typer(orgs.app, name="org")
-    app.add_typer(users.app, name="user")
-    app.add_typer(members.app, name="member")
-    app.add_typer(tokens.app, name="token")
-    app.add_typer(auditlog.app, name="audit-log")
-    app.add_typer(catalog.app, name="catalog")
-    app.add_typer(assess.app, name="assess")
-    app.add_typer(risk.app, name="risk")
-    app.add_typer(audit.app, name="audit")
-    return app
+    for name in GROUPS:
+        _add_group(name)
+    return root
 
 
 def __getattr__(name: str) -> typer.Typer:
@@ -162,10 +162,16 @@ def _generate_clients(count: int) -> None:
 
 
 def run() -> None:
+    """The console script. A command of one group imports only that group (`assay audit host`
+    need not load the database layer); `assay risk simulate` skips even Typer's tree."""
     args = sys.argv[1:]
     if args[:2] == ["risk", "simulate"]:
         from assay.cli.risk import run_simulate
 
         run_simulate(args[2:])
+        return
+    if args and args[0] in GROUPS:
+        _add_group(args[0])
+        root()
         return
     _with_command_groups()()

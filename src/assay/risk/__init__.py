@@ -1,4 +1,6 @@
-"""Risk: calibrated estimates and the quantitative FAIR Monte Carlo engine (`fair.py`).
+"""Risk: calibrated estimates, the FAIR Monte Carlo engine (`fair.py`), portfolios
+(`portfolio.py`) and the qualitative matrix (`matrix.py`), all pure; and each client's risk
+register on the database (`models.py`, `service.py`, `credit.py`, `analysis.py`).
 
-The modules here are pure (numpy, no I/O, no database); see docs/risk.md for the model.
+See docs/risk.md for the model.
 """

@@ -9,19 +9,9 @@ from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assay.db.base import Base, UTCDateTime, utcnow
+from assay.tenancy.kinds import OrgKind, Role
 
-
-class OrgKind(enum.StrEnum):
-    MSP = "msp"
-    CLIENT = "client"
-    AUDITOR = "auditor"
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    IT_OPERATOR = "it_operator"
-    AUDITOR = "auditor"
-    EXECUTIVE = "executive"
+__all__ = ["AuditorGrant", "Membership", "OrgKind", "Organization", "Role"]
 
 
 def _values(enum_cls: type[enum.Enum]) -> list[str]:

@@ -73,7 +73,24 @@ def org_tabs(db: Session, actor: Actor, org: Organization, active: str) -> list[
         tabs.append(Tab("Audit trail", f"{base}/audit", active == "audit"))
     if _shows_assessments(db, actor, org):
         tabs.insert(1, Tab("Assessments", f"{base}/assessments", active == "assessments"))
+    if org.kind is OrgKind.CLIENT and permitted(db, actor, "asset.view", org):
+        after = 2 if len(tabs) > 1 and tabs[1].label == "Assessments" else 1
+        tabs.insert(after, Tab("Assets", f"{base}/assets", active == "assets"))
+    if org.kind is OrgKind.CLIENT and permitted(db, actor, "audit_run.view", org):
+        after = next((i + 1 for i, tab in enumerate(tabs) if tab.label == "Assets"), len(tabs))
+        tabs.insert(after, Tab("Host audits", f"{base}/audits", active == "audits"))
+    if _shows_risks(db, actor, org):
+        after = max(
+            (i + 1 for i, tab in enumerate(tabs) if tab.label in ("Assets", "Host audits")),
+            default=2 if len(tabs) > 1 and tabs[1].label == "Assessments" else 1,
+        )
+        tabs.insert(after, Tab("Risks", f"{base}/risks", active == "risks"))
     return tabs
+
+
+def _shows_risks(db: Session, actor: Actor, org: Organization) -> bool:
+    """A client's risk register; for an MSP, the portfolio of its clients' risks."""
+    return org.kind is not OrgKind.AUDITOR and permitted(db, actor, "risk.view", org)
 
 
 def _shows_assessments(db: Session, actor: Actor, org: Organization) -> bool:

@@ -6,7 +6,19 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from assay.api.openapi import problem_responses
-from assay.api.routes import assessments, audit, catalog, grants, me, members, orgs, tokens
+from assay.api.routes import (
+    assessments,
+    assets,
+    audit,
+    audit_runs,
+    catalog,
+    grants,
+    me,
+    members,
+    orgs,
+    risks,
+    tokens,
+)
 
 V1_PREFIX = "/api/v1"
 
@@ -22,6 +34,7 @@ def build_router() -> APIRouter:
         responses=problem_responses(401, 422),
         generate_unique_id_function=_operation_id,
     )
-    for module in (me, orgs, members, grants, tokens, audit, catalog, assessments):
+    modules = (me, orgs, members, grants, tokens, audit, catalog, assessments, assets, audit_runs)
+    for module in (*modules, risks):
         router.include_router(module.router)
     return router

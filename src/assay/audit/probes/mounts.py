@@ -13,6 +13,10 @@ from assay.audit.schema import MountProbe
 from assay.audit.source import Missing, SourceError
 
 FSTAB = "/etc/fstab"
+# Mounts systemd makes itself at boot when neither fstab nor a unit says otherwise (its
+# built-in API filesystems), with the options it uses.
+SYSTEMD_BUILTIN = {"/dev/shm": ("rw", "nosuid", "nodev")}  # noqa: S108 - a path audited, not used
+SYSTEMD_BINARIES = ("/usr/lib/systemd/systemd", "/lib/systemd/systemd")
 LIVE_TABLES = ("/proc/self/mounts", "/proc/mounts")
 
 
@@ -95,7 +99,7 @@ def configured_mount(ctx: Context, path: str) -> Mount | None:
     unit = unit_name(path)
     state = unit_state(ctx, unit)
     if state.state != "enabled":
-        return None
+        return _systemd_builtin(ctx, path)
     for directory in UNIT_DIRS:
         file = f"{directory}/{unit}"
         try:
@@ -109,6 +113,20 @@ def configured_mount(ctx: Context, path: str) -> Mount | None:
         where = options.location if options else Location(file)
         values = tuple(options.value.split(",")) if options else ("defaults",)
         return Mount(what, path, kind, values, where)
+    return _systemd_builtin(ctx, path)
+
+
+def _systemd_builtin(ctx: Context, path: str) -> Mount | None:
+    """The mount systemd itself sets up for `path` on a systemd host, if it does."""
+    options = SYSTEMD_BUILTIN.get(path)
+    if options is None:
+        return None
+    for binary in SYSTEMD_BINARIES:
+        try:
+            if ctx.source.exists(binary):
+                return Mount("tmpfs", path, "tmpfs (systemd built-in)", options, Location(binary))
+        except SourceError:
+            continue
     return None
 
 

@@ -46,17 +46,28 @@ def _template(unit: str) -> str | None:
     return f"{name}@{rest[rest.rfind('.') :]}"
 
 
+def _names(ctx: Context, directory: str) -> frozenset[str]:
+    """The names in a unit directory, listed once per run (empty when it does not exist; a
+    directory that cannot be read is an error, never an empty one): a unit is looked for in a
+    listing, not by asking for each candidate path, which matters over SSH where every
+    question is a round trip."""
+
+    def build() -> frozenset[str]:
+        try:
+            return frozenset(ctx.source.list_dir(directory))
+        except Missing:
+            return frozenset()
+
+    return ctx.cached(("systemd-dir", directory), build)
+
+
 def wanted_links(ctx: Context) -> dict[str, Location]:
     """unit name -> the first link that pulls it in, over every unit directory."""
 
     def build() -> dict[str, Location]:
         found: dict[str, Location] = {}
         for directory in UNIT_DIRS:
-            try:
-                names = ctx.source.list_dir(directory)
-            except Missing:
-                continue
-            for sub in names:
+            for sub in sorted(_names(ctx, directory)):
                 if not sub.endswith(WANT_SUFFIXES):
                     continue
                 try:
@@ -82,9 +93,10 @@ def _link_target(ctx: Context, path: str) -> str | None:
 def _unit_file(ctx: Context, unit: str) -> str | None:
     names = [unit] + [t for t in (_template(unit),) if t]
     for directory in UNIT_DIRS:
+        listed = _names(ctx, directory)
         for name in names:
             path = f"{directory}/{name}"
-            if ctx.source.exists(path):
+            if name in listed and ctx.source.exists(path):
                 return path
     return None
 
@@ -92,6 +104,8 @@ def _unit_file(ctx: Context, unit: str) -> str | None:
 def unit_state(ctx: Context, unit: str, depth: int = 0) -> UnitState:
     """The enablement of one unit name."""
     for directory in MASK_DIRS:
+        if unit not in _names(ctx, directory):
+            continue
         path = f"{directory}/{unit}"
         target = _link_target(ctx, path)
         if target == "/dev/null":

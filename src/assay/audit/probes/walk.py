@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from assay.audit.probes.accounts import group_names, user_names
-from assay.audit.probes.base import Context, Location, Observation, ProbeError
+from assay.audit.probes.base import Context, Location, NotApplicable, Observation, ProbeError
 from assay.audit.schema import WalkProbe
 from assay.audit.source import WalkEntry
 
@@ -75,6 +75,9 @@ def walk_index(ctx: Context) -> WalkIndex:
     """The shared walk of this run (done on first use)."""
 
     def build() -> WalkIndex:
+        refusal = getattr(ctx.source, "walk_refusal", None)
+        if refusal:  # e.g. a remote host where nobody asked for a whole-filesystem walk
+            raise NotApplicable(refusal)
         started = time.perf_counter()
         users, groups = user_names(ctx), group_names(ctx)
         check_owners = bool(users) and bool(groups)

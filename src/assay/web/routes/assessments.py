@@ -98,7 +98,7 @@ class Move:
 # --- who acts --------------------------------------------------------------------------------
 
 
-def _actor_for(db: Session, visitor: Visitor, org_id: int | None, missing: str) -> Actor:
+def actor_for_org(db: Session, visitor: Visitor, org_id: int | None, missing: str) -> Actor:
     """The visitor's actor in the organization owning an object (NotFound when none)."""
     if org_id is not None:
         actor = actor_for_org_id(db, visitor.user.id, visitor.user.email, Via.WEB, org_id)
@@ -109,7 +109,7 @@ def _actor_for(db: Session, visitor: Visitor, org_id: int | None, missing: str) 
 
 def assessment_actor(db: Session, visitor: Visitor, assessment_id: int) -> Actor:
     org_id = worksheet.organization_of(db, assessment_id=assessment_id)
-    return _actor_for(db, visitor, org_id, f"assessment {assessment_id} not found")
+    return actor_for_org(db, visitor, org_id, f"assessment {assessment_id} not found")
 
 
 def assessment_path(assessment_id: int, page: str = "", **query: str | None) -> str:
@@ -251,7 +251,7 @@ def _moves(db: Session, actor: Actor, org: Organization, state: AssessmentState)
     ]
 
 
-def _frame(
+def assessment_frame(
     db: Session, visitor: Visitor, actor: Actor, sheet: worksheet.Worksheet, active: str
 ) -> dict[str, Any]:
     """What every assessment page shows around its content."""
@@ -292,7 +292,7 @@ def questionnaire_page(
             db, actor, assessment_id, group=group, control=control, first_group=True
         )
         context = {
-            **_frame(db, visitor, actor, sheet, "questionnaire"),
+            **assessment_frame(db, visitor, actor, sheet, "questionnaire"),
             "today": date.today().isoformat(),
             "error": error,
             "notice": notice,
@@ -488,7 +488,7 @@ def download_evidence(request: Request, evidence_id: RowId) -> Response:
     with unit_of_work() as db:
         visitor = require_visitor(db, request)
         org_id = worksheet.organization_of(db, evidence_id=evidence_id)
-        actor = _actor_for(db, visitor, org_id, f"evidence file {evidence_id} not found")
+        actor = actor_for_org(db, visitor, org_id, f"evidence file {evidence_id} not found")
         found, handle = evidence.open_file(db, actor, evidence_id)
     name = found.original_name or f"evidence-{found.id}"
     return StreamingResponse(file_chunks(handle), headers=attachment_headers(name, found.size))
@@ -566,7 +566,7 @@ def review_page(
             offset=Pager.offset_of(page),
             with_involvement=True,
         )
-        frame = _frame(db, visitor, actor, sheet, "review")
+        frame = assessment_frame(db, visitor, actor, sheet, "review")
         org = sheet.organization
         judgeable = {
             item.answer.id
@@ -604,7 +604,7 @@ def show_dashboard(request: Request, assessment_id: RowId) -> Response:
         sheet = worksheet.worksheet(db, actor, assessment_id, limit=0)
         level, groups = charts.heatmap_groups(score)
         context = {
-            **_frame(db, visitor, actor, sheet, "dashboard"),
+            **assessment_frame(db, visitor, actor, sheet, "dashboard"),
             "score": score,
             "level": level,
             "groups": groups,
