@@ -648,6 +648,7 @@ def accept_risk(
         )
     day = today or date.today()
     expire_acceptances(session, actor, [org.id], today=day)
+    session.refresh(risk, with_for_update=True)  # one acceptance at a time per risk
     text = clean_text("reason", reason, inputs.MAX_REASON_CHARS)
     if not text:
         raise FieldError("reason", "must not be empty: say why the risk is acceptable")
