@@ -165,6 +165,9 @@ def run() -> None:
     """The console script. A command of one group imports only that group (`assay audit host`
     need not load the database layer); `assay risk simulate` skips even Typer's tree."""
     args = sys.argv[1:]
+    if args == ["--version"]:
+        print(f"assay {__version__}")
+        return
     if args[:2] == ["risk", "simulate"]:
         from assay.cli.risk import run_simulate
 
