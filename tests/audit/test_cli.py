@@ -31,7 +31,7 @@ def test_json_output_is_only_json(tmp_path: Path) -> None:
     assert code == 0
     data = json.loads(out)
     assert data["target"] == f"root:{Path(root).resolve()}"
-    assert data["summary"]["checks"] == len(data["results"]) == 27
+    assert data["summary"]["checks"] == len(data["results"]) == 51
     assert len(data["digest"]) == 64
     by_id = {r["id"]: r for r in data["results"]}
     assert by_id["ssh.permit_root_login"]["status"] == "pass"
