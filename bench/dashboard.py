@@ -26,13 +26,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scoring import ROOT, _env, populate
+from scoring import ROOT, _env, populate, temporary_schema
 
 TARGET_MS = 200.0
 
@@ -139,21 +138,9 @@ def main() -> None:
             _env(data_dir, url)
             results["sqlite"] = run(url, args.clients, args.seed, args.runs)
     if args.postgres:
-        from sqlalchemy import create_engine, text
-
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            with tempfile.TemporaryDirectory() as data_dir:
-                url = f"{args.postgres}?options=-csearch_path%3D{schema}"
-                _env(data_dir, url)
-                results["postgresql"] = run(url, args.clients, args.seed, args.runs)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        with temporary_schema(args.postgres) as url, tempfile.TemporaryDirectory() as data_dir:
+            _env(data_dir, url)
+            results["postgresql"] = run(url, args.clients, args.seed, args.runs)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)

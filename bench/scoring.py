@@ -46,6 +46,23 @@ def _env(data_dir: str, url: str) -> None:
     settings.cache_clear()
 
 
+@contextmanager
+def temporary_schema(server_url: str) -> Iterator[str]:
+    """A fresh schema on a PostgreSQL server, dropped afterwards; yields a URL that uses it."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{server_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def _insert(conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
     from sqlalchemy import insert
 
@@ -384,21 +401,9 @@ def main() -> None:
             _env(data_dir, url)
             results["sqlite"] = run(url, args.clients, args.seed, args.runs, args.many_runs)
     if args.postgres:
-        from sqlalchemy import create_engine, text
-
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            with tempfile.TemporaryDirectory() as data_dir:
-                url = f"{args.postgres}?options=-csearch_path%3D{schema}"
-                _env(data_dir, url)
-                results["postgresql"] = run(url, args.clients, args.seed, args.runs, args.many_runs)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        with temporary_schema(args.postgres) as url, tempfile.TemporaryDirectory() as data_dir:
+            _env(data_dir, url)
+            results["postgresql"] = run(url, args.clients, args.seed, args.runs, args.many_runs)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)

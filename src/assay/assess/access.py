@@ -10,8 +10,7 @@ from assay.assess.models import Answer, Assessment, AssessmentState
 from assay.auth.actor import Actor
 from assay.auth.policy import Relation
 from assay.errors import Conflict, NotFound
-from assay.tenancy.access import authorize
-from assay.tenancy.models import Organization
+from assay.tenancy.access import authorize_owner
 
 
 def load_assessment(
@@ -23,15 +22,10 @@ def load_assessment(
 ) -> tuple[Assessment, Relation | None]:
     """The assessment, once `action` is authorized on its organization."""
     assessment = session.get(Assessment, assessment_id)
-    if assessment is None:
-        raise NotFound(f"assessment {assessment_id} not found")
-    org = session.get(Organization, assessment.organization_id)
-    if org is None:  # pragma: no cover - foreign key
-        raise NotFound(f"assessment {assessment_id} not found")
-    try:
-        relation = authorize(session, actor, action, org, involvement)
-    except NotFound:
-        raise NotFound(f"assessment {assessment_id} not found") from None
+    owner = assessment.organization_id if assessment is not None else None
+    missing = f"assessment {assessment_id} not found"
+    _, relation = authorize_owner(session, actor, action, owner, missing, involvement)
+    assert assessment is not None  # an owner was found
     return assessment, relation
 
 

@@ -34,8 +34,8 @@ from assay.assets.validation import (
 from assay.auditlog.service import record
 from assay.auth.actor import Actor
 from assay.db.base import utcnow
-from assay.errors import Conflict, InvalidInput, NotFound
-from assay.tenancy.access import authorize, authorize_slug
+from assay.errors import Conflict, InvalidInput
+from assay.tenancy.access import authorize_owner, authorize_slug
 from assay.tenancy.models import Organization, OrgKind
 
 MAX_SEARCH_CHARS = 200
@@ -59,13 +59,9 @@ def load_asset(
 ) -> tuple[Asset, Organization]:
     """The asset and its organization, once `action` is authorized there."""
     asset = session.get(Asset, asset_id)
-    org = session.get(Organization, asset.organization_id) if asset is not None else None
-    if asset is None or org is None:
-        raise NotFound(f"asset {asset_id} not found")
-    try:
-        authorize(session, actor, action, org)
-    except NotFound:
-        raise NotFound(f"asset {asset_id} not found") from None
+    owner = asset.organization_id if asset is not None else None
+    org, _ = authorize_owner(session, actor, action, owner, f"asset {asset_id} not found")
+    assert asset is not None  # an owner was found
     return asset, org
 
 

@@ -34,7 +34,7 @@ from assay.auditlog.service import record
 from assay.auth.actor import Actor
 from assay.catalog.models import Control, Framework
 from assay.errors import NotFound
-from assay.tenancy.access import authorize, authorize_slug
+from assay.tenancy.access import authorize_owner, authorize_slug
 from assay.tenancy.models import Organization, OrgKind, Role
 
 
@@ -311,17 +311,14 @@ def organization_of_run(session: Session, run_id: int) -> int | None:
 def get_run(session: Session, actor: Actor, run_id: int) -> RunView:
     """One run with its results (out of reach: not found)."""
     run = session.get(AuditRunRecord, run_id)
-    missing = NotFound(f"audit run {run_id} not found")
-    if run is None:
-        raise missing
-    org = session.get(Organization, run.organization_id)
+    owner = run.organization_id if run is not None else None
+    org, _ = authorize_owner(
+        session, actor, "audit_run.view", owner, f"audit run {run_id} not found"
+    )
+    assert run is not None  # an owner was found
     asset = session.get(Asset, run.asset_id)
-    if org is None or asset is None:  # pragma: no cover - foreign keys
-        raise missing
-    try:
-        authorize(session, actor, "audit_run.view", org)
-    except NotFound:
-        raise missing from None
+    if asset is None:  # pragma: no cover - foreign key
+        raise NotFound(f"audit run {run_id} not found")
     results = list(
         session.scalars(
             select(CheckResultRecord)

@@ -27,16 +27,16 @@ from assay.cli.context import (
     LimitOption,
     OffsetOption,
     Work,
+    actor_for_owner,
     errors_reported,
     fail,
     page_note,
     print_json,
     print_table,
-    resolve_actor,
     stderr,
     stdout,
-    system_actor,
     work,
+    work_on,
 )
 
 if TYPE_CHECKING:
@@ -73,43 +73,22 @@ def _day(value: datetime | None) -> date | None:
 # --- acting on an assessment ---------------------------------------------------------------
 
 
-def _org_slug_of(session: Session, assessment_id: int) -> str | None:
-    from assay.assess.models import Assessment
-    from assay.tenancy.models import Organization
-
-    return session.scalar(
-        select(Organization.slug)
-        .join(Assessment, Assessment.organization_id == Organization.id)
-        .where(Assessment.id == assessment_id)
-    )
-
-
 def _actor_for(session: Session, as_email: str | None, assessment_id: int) -> Actor:
-    """The user acting through the membership that reaches the assessment's organization.
+    """The user acting through the membership that reaches the assessment's organization."""
+    from assay.assess.worksheet import organization_of
 
-    When none does, the user's first membership: the service then reports the assessment as not
-    found, without naming the organization it belongs to.
-    """
-    from assay.errors import NotFound
-
-    if as_email is None:
-        return system_actor()
-    slug = _org_slug_of(session, assessment_id)
-    if slug is not None:
-        try:
-            return resolve_actor(session, as_email, slug)
-        except NotFound:
-            pass
-    return resolve_actor(session, as_email, None)
+    return actor_for_owner(session, as_email, organization_of(session, assessment_id=assessment_id))
 
 
 @contextmanager
 def on_assessment(assessment_id: int, as_email: str | None) -> Iterator[Work]:
     """One transaction acting on one assessment, as `as_email` (else the local operator)."""
-    from assay.db.engine import unit_of_work
+    from assay.assess.worksheet import organization_of
 
-    with errors_reported(), unit_of_work() as session:
-        yield Work(session, _actor_for(session, as_email, assessment_id))
+    with work_on(
+        lambda session: organization_of(session, assessment_id=assessment_id), as_email
+    ) as w:
+        yield w
 
 
 # --- assessments ---------------------------------------------------------------------------

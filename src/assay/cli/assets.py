@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assay.auth.actor import Actor
 from assay.cli.context import (
     AsOption,
     JsonOption,
@@ -33,8 +31,8 @@ from assay.cli.context import (
     resolve_actor,
     stderr,
     stdout,
-    system_actor,
     work,
+    work_on,
 )
 
 if TYPE_CHECKING:
@@ -84,32 +82,13 @@ def _identifiers(values: list[str] | None) -> list[tuple[str, str]] | None:
         return [split_identifier(value) for value in values if value.strip()]
 
 
-def _actor_for(session: Session, as_email: str | None, asset_id: int) -> Actor:
-    """The user acting through the membership that reaches the asset's organization (else
-    their first one: the service then reports the asset as not found)."""
-    from assay.assets.service import organization_of
-    from assay.errors import NotFound
-    from assay.tenancy.models import Organization
-
-    if as_email is None:
-        return system_actor()
-    org_id = organization_of(session, asset_id)
-    slug = session.scalar(select(Organization.slug).where(Organization.id == org_id))
-    if slug is not None:
-        try:
-            return resolve_actor(session, as_email, slug)
-        except NotFound:
-            pass
-    return resolve_actor(session, as_email, None)
-
-
 @contextmanager
 def on_asset(asset_id: int, as_email: str | None) -> Iterator[Work]:
     """One transaction acting on one asset, as `as_email` (else the local operator)."""
-    from assay.db.engine import unit_of_work
+    from assay.assets.service import organization_of
 
-    with errors_reported(), unit_of_work() as session:
-        yield Work(session, _actor_for(session, as_email, asset_id))
+    with work_on(lambda session: organization_of(session, asset_id), as_email) as w:
+        yield w
 
 
 def _print_asset(row: dict[str, Any]) -> None:

@@ -299,7 +299,7 @@ def show_run(run_id: RunArgument, json_: JsonOption = False, as_email: AsOption 
     """One stored run with every result: observed, expected, where."""
     from assay.audit import service
     from assay.audit.models import CheckResultRecord
-    from assay.cli.context import work
+    from assay.cli.context import work_on
 
     def result_row(r: CheckResultRecord) -> dict[str, Any]:
         return {
@@ -313,7 +313,7 @@ def show_run(run_id: RunArgument, json_: JsonOption = False, as_email: AsOption 
             "locations": r.locations,
         }
 
-    with work(as_email, _org_of_run(run_id, as_email)) as w:
+    with work_on(lambda session: service.organization_of_run(session, run_id), as_email) as w:
         view = service.get_run(w.session, w.actor, run_id)
         payload = {
             **service.run_row(view.run, view.asset),
@@ -339,20 +339,6 @@ def show_run(run_id: RunArgument, json_: JsonOption = False, as_email: AsOption 
     stdout.print(table)
 
 
-def _org_of_run(run_id: int, as_email: str | None) -> str | None:
-    """The organization owning a run, to pick the membership `--as` acts through."""
-    if as_email is None:
-        return None
-    from assay.audit.models import AuditRunRecord
-    from assay.db.engine import unit_of_work
-    from assay.tenancy.models import Organization
-
-    with unit_of_work() as session:
-        run = session.get(AuditRunRecord, run_id)
-        org = session.get(Organization, run.organization_id) if run else None
-        return org.slug if org else None
-
-
 @app.command("diff")
 def diff_runs(
     before: RunArgument,
@@ -362,9 +348,9 @@ def diff_runs(
 ) -> None:
     """Drift between two runs: checks that broke, were fixed or changed."""
     from assay.audit import service
-    from assay.cli.context import print_table, work
+    from assay.cli.context import print_table, work_on
 
-    with work(as_email, _org_of_run(before, as_email)) as w:
+    with work_on(lambda session: service.organization_of_run(session, before), as_email) as w:
         found = service.compare_runs(w.session, w.actor, before, after)
         changes = [
             {"check": c.check_id, "kind": c.kind, "before": c.before, "after": c.after}
@@ -428,19 +414,11 @@ def show_suggestions(
     as_email: AsOption = None,
 ) -> None:
     """What the latest run of each audited asset suggests for an assessment's controls."""
-    from assay.assess.worksheet import organization_of
     from assay.audit import service
-    from assay.cli.context import print_table, work
-    from assay.db.engine import unit_of_work
-    from assay.tenancy.models import Organization
+    from assay.cli.assess import on_assessment
+    from assay.cli.context import print_table
 
-    slug = None
-    if as_email is not None:
-        with unit_of_work() as session:
-            org_id = organization_of(session, assessment_id=assessment_id)
-            org = session.get(Organization, org_id) if org_id else None
-            slug = org.slug if org else None
-    with work(as_email, slug) as w:
+    with on_assessment(assessment_id, as_email) as w:
         rows = service.suggestion_rows(service.suggestions(w.session, w.actor, assessment_id))
     if json_:
         print_json(rows)

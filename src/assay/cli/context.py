@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -104,6 +104,34 @@ def resolve_actor(session: Session, as_email: str | None, org_slug: str | None) 
     if not memberships:
         raise NotFound(f"{user.email} is not a member of any organization")
     return actor_in(session, user.id, user.email, Via.CLI, memberships[0].organization.slug)
+
+
+def actor_for_owner(session: Session, as_email: str | None, org_id: int | None) -> Actor:
+    """The user acting through the membership that reaches organization `org_id`, the owner
+    of the object a command acts on. When none does, the user's first membership: the service
+    then reports the object as not found, without naming its organization. Without `--as`,
+    the local operator."""
+    if as_email is None:
+        return system_actor()
+    from sqlalchemy import select
+
+    from assay.errors import NotFound
+    from assay.tenancy.models import Organization
+
+    slug = session.scalar(select(Organization.slug).where(Organization.id == org_id))
+    if slug is not None:
+        with suppress(NotFound):
+            return resolve_actor(session, as_email, slug)
+    return resolve_actor(session, as_email, None)
+
+
+@contextmanager
+def work_on(owner_of: Callable[[Session], int | None], as_email: str | None) -> Iterator[Work]:
+    """One transaction acting on one object, `owner_of` giving its organization's id."""
+    from assay.db.engine import unit_of_work
+
+    with errors_reported(), unit_of_work() as session:
+        yield Work(session, actor_for_owner(session, as_email, owner_of(session)))
 
 
 def print_json(value: Any) -> None:

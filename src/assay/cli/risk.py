@@ -405,26 +405,11 @@ def _given(**options: object) -> dict[str, object]:
 
 
 def _risk_actor(session: Session, as_email: str | None, risk_id: int) -> Actor:
-    """The user acting through the membership that reaches the risk's organization (else their
-    first one: the service then reports the risk as not found); the local operator without
-    --as."""
-    from sqlalchemy import select
-
-    from assay.cli.context import resolve_actor, system_actor
-    from assay.errors import NotFound
+    """The user acting through the membership that reaches the risk's organization."""
+    from assay.cli.context import actor_for_owner
     from assay.risk.service import organization_of
-    from assay.tenancy.models import Organization
 
-    if as_email is None:
-        return system_actor()
-    org_id = organization_of(session, risk_id)
-    slug = session.scalar(select(Organization.slug).where(Organization.id == org_id))
-    if slug is not None:
-        try:
-            return resolve_actor(session, as_email, slug)
-        except NotFound:
-            pass
-    return resolve_actor(session, as_email, None)
+    return actor_for_owner(session, as_email, organization_of(session, risk_id))
 
 
 def _print_risk(data: dict[str, Any]) -> None:

@@ -29,7 +29,7 @@ from assay.auditlog.service import record
 from assay.auth.actor import Actor
 from assay.catalog.models import Control, Framework
 from assay.db.base import utcnow
-from assay.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from assay.errors import Conflict, InvalidInput, PermissionDenied
 from assay.risk import inputs
 from assay.risk.estimates import FieldError
 from assay.risk.inputs import ControlSpec, clean_text
@@ -44,7 +44,7 @@ from assay.risk.models import (
     RiskStatus,
     Treatment,
 )
-from assay.tenancy.access import authorize, authorize_slug
+from assay.tenancy.access import authorize_owner, authorize_slug
 from assay.tenancy.models import Membership, Organization, OrgKind
 
 MAX_ACCEPTANCE_DAYS = 3 * 365 + 1
@@ -76,13 +76,9 @@ def load_risk(
 ) -> tuple[Risk, Organization]:
     """The risk and its organization, once `action` is authorized there."""
     risk = session.get(Risk, risk_id)
-    org = session.get(Organization, risk.organization_id) if risk is not None else None
-    if risk is None or org is None:
-        raise NotFound(f"risk {risk_id} not found")
-    try:
-        authorize(session, actor, action, org)
-    except NotFound:
-        raise NotFound(f"risk {risk_id} not found") from None
+    owner = risk.organization_id if risk is not None else None
+    org, _ = authorize_owner(session, actor, action, owner, f"risk {risk_id} not found")
+    assert risk is not None  # an owner was found
     return risk, org
 
 

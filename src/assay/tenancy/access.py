@@ -65,6 +65,27 @@ def authorize(
     return relation
 
 
+def authorize_owner(
+    session: Session,
+    actor: Actor,
+    action: str,
+    org_id: int | None,
+    missing: str,
+    involvement: Mapping[str, Collection[int]] | None = None,
+) -> tuple[Organization, Relation | None]:
+    """The organization owning an object, once `action` is authorized there. `NotFound(missing)`
+    when there is no object (`org_id` None) or it is out of the actor's reach, so the answer
+    never tells whether it exists; PermissionDenied when reached but not allowed."""
+    org = session.get(Organization, org_id) if org_id is not None else None
+    if org is None:
+        raise NotFound(missing)
+    try:
+        relation = authorize(session, actor, action, org, involvement)
+    except NotFound:
+        raise NotFound(missing) from None
+    return org, relation
+
+
 def authorize_slug(
     session: Session,
     actor: Actor,
