@@ -12,7 +12,8 @@ from assay.accounts.models import User
 from assay.accounts.service import user_for_web_session
 from assay.auth.actor import Actor, Via
 from assay.config import settings
-from assay.tenancy.access import actor_in
+from assay.errors import NotFound
+from assay.tenancy.access import actor_for_org_id, actor_in
 from assay.web import csrf
 from assay.web.errors import SignInRequired
 
@@ -34,6 +35,15 @@ class Visitor:
     def actor_in(self, db: Session, slug: str) -> Actor:
         """The actor this user is in organization `slug` (NotFound when out of reach)."""
         return actor_in(db, self.user.id, self.user.email, Via.WEB, slug)
+
+    def actor_owning(self, db: Session, org_id: int | None, missing: str) -> Actor:
+        """The actor this user is in the organization owning an object, `org_id`;
+        `NotFound(missing)` when there is no object or it is out of reach."""
+        if org_id is not None:
+            actor = actor_for_org_id(db, self.user.id, self.user.email, Via.WEB, org_id)
+            if actor is not None:
+                return actor
+        raise NotFound(missing)
 
 
 def is_https(request: Request) -> bool:

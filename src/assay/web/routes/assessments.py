@@ -25,14 +25,13 @@ from assay.assess.answers import AnswerInput
 from assay.assess.evidence import EvidenceDates
 from assay.assess.models import AssessmentState, Status
 from assay.assess.workflow import TRANSITIONS, NewAssessment
-from assay.auth.actor import Actor, Via
+from assay.auth.actor import Actor
 from assay.catalog import service as catalog
 from assay.config import settings
 from assay.db.engine import unit_of_work
 from assay.errors import AssayError, InvalidInput, NotFound
 from assay.report import charts
 from assay.tenancy import service as tenancy
-from assay.tenancy.access import actor_for_org_id
 from assay.tenancy.models import Organization, OrgKind
 from assay.transfer import Upload, attachment_headers, file_chunks
 from assay.web.forms import Form, signed_in_form, signed_in_upload
@@ -98,18 +97,9 @@ class Move:
 # --- who acts --------------------------------------------------------------------------------
 
 
-def actor_for_org(db: Session, visitor: Visitor, org_id: int | None, missing: str) -> Actor:
-    """The visitor's actor in the organization owning an object (NotFound when none)."""
-    if org_id is not None:
-        actor = actor_for_org_id(db, visitor.user.id, visitor.user.email, Via.WEB, org_id)
-        if actor is not None:
-            return actor
-    raise NotFound(missing)
-
-
 def assessment_actor(db: Session, visitor: Visitor, assessment_id: int) -> Actor:
     org_id = worksheet.organization_of(db, assessment_id=assessment_id)
-    return actor_for_org(db, visitor, org_id, f"assessment {assessment_id} not found")
+    return visitor.actor_owning(db, org_id, f"assessment {assessment_id} not found")
 
 
 def assessment_path(assessment_id: int, page: str = "", **query: str | None) -> str:
@@ -488,7 +478,7 @@ def download_evidence(request: Request, evidence_id: RowId) -> Response:
     with unit_of_work() as db:
         visitor = require_visitor(db, request)
         org_id = worksheet.organization_of(db, evidence_id=evidence_id)
-        actor = actor_for_org(db, visitor, org_id, f"evidence file {evidence_id} not found")
+        actor = visitor.actor_owning(db, org_id, f"evidence file {evidence_id} not found")
         found, handle = evidence.open_file(db, actor, evidence_id)
     name = found.original_name or f"evidence-{found.id}"
     return StreamingResponse(file_chunks(handle), headers=attachment_headers(name, found.size))

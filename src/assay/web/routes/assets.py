@@ -27,11 +27,10 @@ from assay.assets.validation import (
     split_identifiers,
     split_tags,
 )
-from assay.auth.actor import Actor, Via
+from assay.auth.actor import Actor
 from assay.db.engine import unit_of_work
 from assay.errors import AssayError, InvalidInput, NotFound
 from assay.tenancy import service as tenancy
-from assay.tenancy.access import actor_for_org_id
 from assay.tenancy.models import Organization, OrgKind
 from assay.transfer import Upload, attachment_headers
 from assay.web.forms import Form, signed_in_form, signed_in_upload
@@ -82,11 +81,7 @@ CHOICES = {
 def asset_actor(db: Session, visitor: Visitor, asset_id: int) -> Actor:
     """The visitor's actor in the organization owning the asset (NotFound when none)."""
     org_id = service.organization_of(db, asset_id)
-    if org_id is not None:
-        actor = actor_for_org_id(db, visitor.user.id, visitor.user.email, Via.WEB, org_id)
-        if actor is not None:
-            return actor
-    raise NotFound(f"asset {asset_id} not found")
+    return visitor.actor_owning(db, org_id, f"asset {asset_id} not found")
 
 
 def _visitor_actor(request: Request, slug: str) -> Actor:

@@ -18,7 +18,6 @@ from assay.web.paging import PAGE_SIZE, Pager
 from assay.web.params import PageNumber, RowId
 from assay.web.routes.assessments import (
     STATUS_LABELS,
-    actor_for_org,
     assessment_actor,
     assessment_frame,
 )
@@ -63,7 +62,7 @@ def show_run(
     with unit_of_work() as db:
         visitor = require_visitor(db, request)
         org_id = service.organization_of_run(db, run_id)
-        actor = actor_for_org(db, visitor, org_id, f"audit run {run_id} not found")
+        actor = visitor.actor_owning(db, org_id, f"audit run {run_id} not found")
         view = service.get_run(db, actor, run_id)
         before = service.previous_run(db, view.run)
         changes: list[drift.Change] = []

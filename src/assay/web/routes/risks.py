@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from assay.auth.actor import Actor, Via
+from assay.auth.actor import Actor
 from assay.db.engine import unit_of_work
 from assay.errors import AssayError, NotFound
 from assay.report import risk_charts
@@ -28,7 +28,6 @@ from assay.risk.matrix import matrix
 from assay.risk.models import RiskStatus, Treatment
 from assay.risk.service import RiskView
 from assay.tenancy import service as tenancy
-from assay.tenancy.access import actor_for_org_id
 from assay.tenancy.models import Organization, OrgKind
 from assay.web.forms import Form, signed_in_form
 from assay.web.layout import chrome_for, org_tabs
@@ -83,11 +82,7 @@ def _svg(data: bytes | None) -> Response:
 def risk_actor(db: Session, visitor: Visitor, risk_id: int) -> Actor:
     """The visitor's actor in the organization owning the risk (NotFound when none)."""
     org_id = service.organization_of(db, risk_id)
-    if org_id is not None:
-        actor = actor_for_org_id(db, visitor.user.id, visitor.user.email, Via.WEB, org_id)
-        if actor is not None:
-            return actor
-    raise NotFound(f"risk {risk_id} not found")
+    return visitor.actor_owning(db, org_id, f"risk {risk_id} not found")
 
 
 # --- forms -----------------------------------------------------------------------------------
