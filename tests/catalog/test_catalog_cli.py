@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from assay.auditlog.models import AuditEvent
+from assay.catalog import service
 from assay.catalog.service import sync_builtin
 from assay.cli.main import app
-from tests.catalog.test_catalog_service import TOY, TOY_TO_CSF
+from tests.catalog.test_catalog_service import CROSS_REFERENCE_ERRORS, TOY, TOY_TO_CSF, counts
 from tests.factories import SYSTEM
 
 runner = CliRunner()
@@ -124,3 +128,79 @@ def test_import_cis_workbook(reference_dir: Path) -> None:
     assert "official text for 171 controls and safeguards" in out
     detail = ok_json("catalog", "show", "cis-controls-v8.1", "--control", "4.10")
     assert detail["official_title"]  # type: ignore[index]
+
+
+def test_validate_prints_every_problem_with_its_line(tmp_path: Path) -> None:
+    refs = tmp_path / "refs.yaml"
+    refs.write_text(CROSS_REFERENCE_ERRORS)
+    code, _, err = run("catalog", "validate", str(refs))
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert [line.split(": ")[1] for line in lines[:-1]] == [
+        f"line {n}" for n in (12, 14, 17, 18, 20, 22, 23, 24)
+    ]
+    assert all(line.startswith(f"{refs}: line ") for line in lines[:-1])
+    assert lines[-1] == f"error: {refs}: 8 problem(s)"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected", "govern"),
+    [
+        (
+            ("The organization decides", "The organisation decides"),
+            "framework nist-csf-2.0 2.0: updated: 0 added, 0 removed, 1 changed",
+            "The organisation decides",
+        ),
+        (
+            ('version: "2.0"\ncontent_version: "1"', 'version: "2.0.1"\ncontent_version: "2"'),
+            "framework nist-csf-2.0 2.0.1: updated: 0 added, 0 removed, 0 changed",
+            "The organization decides",
+        ),
+    ],
+)
+def test_db_upgrade_reloads_a_changed_content_file(
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    edit: tuple[str, str],
+    expected: str,
+    govern: str,
+) -> None:
+    """`assay db upgrade` reloads a built-in file whose bytes changed, in place."""
+    content = tmp_path / "content"
+    shutil.copytree(str(service.content_root()), content)
+    csf = content / "frameworks" / "nist-csf-2.0.yaml"
+    text = csf.read_text(encoding="utf-8")
+    assert text.count(edit[0]) == 1
+    csf.write_text(text.replace(*edit), encoding="utf-8")
+    monkeypatch.setattr(service, "content_root", lambda: content)
+    code, out, err = run("db", "upgrade")
+    assert code == 0, err
+    assert [line for line in out.splitlines() if line.startswith(("framework", "mapping"))] == [
+        expected
+    ]
+    assert service.get_control(session, "nist-csf-2.0", "GV").control.description.startswith(govern)
+    assert service.get_framework(session, "nist-csf-2.0").origin == "builtin"
+    loads = session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "catalog.load"))
+    assert list(loads).count("nist-csf-2.0") == 2  # first load, then the reload
+    before = counts(session)
+    code, out, _ = run("db", "upgrade")
+    assert code == 0 and "framework" not in out  # loaded once
+    session.rollback()
+    assert counts(session) == before
+
+
+def test_a_json_file_that_is_not_oscal_says_so(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"title": "my notes", "version": "1"}')
+    code, _, err = run("catalog", "import", str(notes))
+    assert code == 1
+    assert err.startswith(f"error: {notes}: not an OSCAL document: top-level keys")
+    single = tmp_path / "single.json"
+    single.write_text('{"title": {"text": "my notes"}}')
+    code, _, err = run("catalog", "import", str(single))
+    assert code == 1 and "not an OSCAL document: unknown top-level key 'title'" in err
+    page = tmp_path / "page.xml"
+    page.write_text("<html><body/></html>")
+    code, _, err = run("catalog", "import", str(page))
+    assert code == 1 and f"{page}: line 1: not an OSCAL document: root element <html>" in err

@@ -13,7 +13,7 @@ from assay.auditlog.models import AuditEvent
 from assay.auth.actor import Actor
 from assay.catalog import service
 from assay.catalog.crossmap import map_control
-from assay.catalog.models import Control, Framework, Mapping
+from assay.catalog.models import Baseline, Control, Framework, Mapping, MappingSet
 from assay.catalog.schema import Relationship
 from assay.catalog.yamlfile import ContentError
 from assay.errors import InvalidInput, NotFound, PermissionDenied
@@ -68,6 +68,12 @@ def builtin(session: Session) -> None:
 
 def count(session: Session, model: type) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def counts(session: Session) -> tuple[int, ...]:
+    """Rows of every catalog table and of the audit log."""
+    tables = (Framework, Control, Baseline, MappingSet, Mapping, AuditEvent)
+    return tuple(count(session, table) for table in tables)
 
 
 def test_builtin_content_loads_once(session: Session, builtin: None) -> None:
@@ -127,7 +133,59 @@ def test_import_user_yaml_then_update_in_place(session: Session, builtin: None) 
     assert service.get_control(session, "toy", "A-1").control.id == a1  # updated in place
     assert service.baseline_labels(session, "toy", "core") == ["A-1", "B-2"]
     actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions.count("catalog.import") == 3
+    assert actions.count("catalog.import") == 2  # the unchanged re-import wrote no event
+
+
+def test_removing_a_control_reports_only_that(session: Session, builtin: None) -> None:
+    service.import_file(session, SYSTEM, TOY.encode(), "toy.yaml")
+    fewer = TOY.replace("      - {id: A-1, kind: item, title: First}\n", "").replace(
+        "controls: [A-1, B-1]", "controls: [B-1]"
+    )
+    [report] = service.import_file(session, SYSTEM, fewer.encode(), "toy.yaml")
+    assert report.status == "updated"
+    assert (report.added, report.removed, report.changed) == ([], ["A-1"], [])
+    assert (report.baselines, report.reordered) == (["core"], False)
+    _, controls = service.framework_controls(session, "toy")
+    assert [(c.label, c.position) for c in controls] == [("A", 0), ("A-2", 1), ("B", 2), ("B-1", 3)]
+
+
+def test_reordering_is_an_update_without_changed_controls(session: Session, builtin: None) -> None:
+    service.import_file(session, SYSTEM, TOY.encode(), "toy.yaml")
+    first, second = "{id: A-1, kind: item, title: First}", "{id: A-2, kind: item, title: Second}"
+    swapped = TOY.replace(first, "@").replace(second, first).replace("@", second)
+    [report] = service.import_file(session, SYSTEM, swapped.encode(), "toy.yaml")
+    assert (report.status, report.changed, report.reordered) == ("updated", [], True)
+    assert report.summary().endswith("0 changed, order changed")
+    _, controls = service.framework_controls(session, "toy", max_level=2)
+    assert [c.label for c in controls] == ["A", "A-2", "A-1", "B", "B-1"]
+
+
+def test_reimporting_the_same_file_writes_nothing(session: Session, builtin: None) -> None:
+    service.import_file(session, SYSTEM, TOY.encode(), "toy.yaml")
+    service.import_file(session, SYSTEM, TOY_TO_CSF.encode(), "toy-csf.yaml")
+    session.commit()
+    before = counts(session)
+    for text, name in ((TOY, "toy.yaml"), (TOY_TO_CSF, "toy-csf.yaml")):
+        [report] = service.import_file(session, SYSTEM, text.encode(), name)
+        assert report.status == "unchanged"
+    session.commit()
+    assert counts(session) == before
+
+
+def test_a_file_never_replaces_built_in_content(session: Session, builtin: None) -> None:
+    before = counts(session)
+    mine = TOY.replace("id: toy", "id: nist-csf-2.0")
+    with pytest.raises(InvalidInput, match=r"^mine\.yaml: framework 'nist-csf-2\.0' is built in"):
+        service.import_file(session, SYSTEM, mine.encode(), "mine.yaml")
+    crosswalk = TOY_TO_CSF.replace("id: toy--csf", "id: cis-controls-v8.1--nist-csf-2.0")
+    service.import_file(session, SYSTEM, TOY.encode(), "toy.yaml")
+    with pytest.raises(
+        InvalidInput, match=r"crosswalk 'cis-controls-v8\.1--nist-csf-2\.0' is built"
+    ):
+        service.import_file(session, SYSTEM, crosswalk.encode(), "m.yaml")
+    session.rollback()
+    assert counts(session) == before
+    assert service.get_framework(session, "nist-csf-2.0").origin == "builtin"
 
 
 def test_two_hop_mapping_says_which_path(session: Session, builtin: None) -> None:
@@ -170,7 +228,7 @@ def test_mapping_relationship_composition() -> None:
         ("- just\n- a list\n", "mapping at the top level"),
         ("format: other/v1\nid: x\n", "expected assay/framework/v1"),
         (TOY.replace("id: A-2", "id: A-1"), "duplicate control id A-1"),
-        (TOY.replace("controls: [A-1, B-1]", "controls: [A-1, Z-9]"), "unknown controls"),
+        (TOY.replace("controls: [A-1, B-1]", "controls: [A-1, Z-9]"), "unknown control Z-9"),
         (TOY.replace("levels: [area, item]", "levels: [area]"), "deeper than"),
         (TOY.replace("title: First", "title: First\n            colour: red"), "line 12"),
         (TOY.replace('version: "1.0"\n', ""), "version"),
@@ -205,6 +263,93 @@ def test_validate_reports_every_problem_with_its_line() -> None:
     assert {p.line for p in problems} >= {11, 17}  # A-1 and B-1 lines
 
 
+CROSS_REFERENCE_ERRORS = textwrap.dedent(
+    """\
+    format: assay/framework/v1
+    id: toy
+    name: Toy framework
+    version: "1.0"
+    levels: [area, item]
+    controls:
+      - id: A
+        kind: area
+        title: Area A
+        controls:
+          - {id: A-1, kind: item, title: First}
+          - {id: A-1, kind: item, title: Again}
+          - id: A-3
+            kind: ITEM
+            title: Third
+            controls:
+              - {id: A-3-x, kind: item, title: Too deep}
+      - id: B
+        kind: area
+        titel: Area B
+    baselines:
+      - {id: core, name: Core, controls: [A-1, Z-9]}
+      - {id: core, name: Again, controls: [A-1]}
+    assessable: [item, nope]
+    """
+)
+
+
+def test_validate_reports_every_cross_reference_problem_beside_field_errors() -> None:
+    with pytest.raises(ContentError) as caught:
+        service.validate_file(CROSS_REFERENCE_ERRORS.encode(), "refs.yaml")
+    found = [(p.line, p.path, p.message) for p in caught.value.problems]
+    assert [(line, path) for line, path, _ in found] == [
+        (12, "controls.0.controls.1.id"),
+        (14, "controls.0.controls.2.kind"),
+        (17, "controls.0.controls.2.controls.0"),
+        (18, "controls.1.title"),
+        (20, "controls.1.titel"),
+        (22, "baselines.0.controls.1"),
+        (23, "baselines.1.id"),
+        (24, "assessable.1"),
+    ]
+    messages = {path: message for _, path, message in found}
+    assert messages["controls.0.controls.1.id"] == "duplicate control id A-1 (first at line 11)"
+    assert messages["controls.0.controls.2.controls.0"] == (
+        "control A-3-x is deeper than the 2 levels"
+    )
+    assert messages["baselines.0.controls.1"] == "baseline core names unknown control Z-9"
+    assert messages["baselines.1.id"] == "duplicate baseline id core (first at line 22)"
+    assert messages["assessable.1"] == "assessable names unknown level nope"
+    assert str(caught.value).startswith("refs.yaml: line 12: controls.0.controls.1.id: ")
+    assert str(caught.value).endswith("(and 7 more)")
+
+
+def test_validate_reports_duplicate_mappings_with_their_lines() -> None:
+    twice = TOY_TO_CSF + (
+        "  - {source: A-2, target: ID.AM-02, relationship: related}\n"
+        "  - {source: A-1, target: ID.AM-01, relationship: related}\n"
+        "  - {source: A-2, target: ID.AM-02, relationship: sameish}\n"
+    )
+    with pytest.raises(ContentError) as caught:
+        service.validate_file(twice.encode(), "twice.yaml")
+    assert [(p.line, p.path, p.message[:30]) for p in caught.value.problems] == [
+        (10, "mappings.2", "duplicate mapping A-1 -> ID.AM"),
+        (11, "mappings.3.relationship", "Input should be 'equivalent', "),
+        (11, "mappings.3", "duplicate mapping A-2 -> ID.AM"),
+    ]
+    assert caught.value.problems[2].message.endswith("ID.AM-02 (first at line 9)")
+
+
+def test_models_built_in_code_still_refuse_broken_references() -> None:
+    from pydantic import ValidationError
+
+    from assay.catalog.schema import ControlEntry, FrameworkDocument
+
+    with pytest.raises(ValidationError, match=r"controls\.1\.id: duplicate control id X"):
+        FrameworkDocument(
+            id="x",
+            name="X",
+            version="1",
+            levels=["item"],
+            controls=[ControlEntry(id="X", kind="item", title="a")] * 2,
+        )
+
+
 @pytest.mark.parametrize(
     "data",
     [b"\xff\xfe\x00b\x00a\x00d", b"format: assay/framework/v1\nid: \xe9\n", b"   \n"],
@@ -231,9 +376,17 @@ def test_mapping_to_unloaded_framework_or_dangling_ids(session: Session, builtin
     with pytest.raises(InvalidInput, match="'toy' is not loaded"):
         service.import_file(session, SYSTEM, TOY_TO_CSF.encode(), "m.yaml")
     service.import_file(session, SYSTEM, TOY.encode(), "toy.yaml")
-    dangling = TOY_TO_CSF.replace("target: ID.AM-01", "target: PR.AC-01")
-    with pytest.raises(InvalidInput, match=r"PR\.AC-01"):
+    dangling = TOY_TO_CSF.replace("target: ID.AM-01", "target: PR.AC-01") + (
+        "  - {source: Z-1, target: ID.AM-02, relationship: related}\n"
+    )
+    with pytest.raises(ContentError) as caught:
         service.import_file(session, SYSTEM, dangling.encode(), "m.yaml")
+    assert caught.value.message == (
+        "m.yaml: line 8: mappings.0.target: PR.AC-01 is not a control of nist-csf-2.0 (and 1 more)"
+    )
+    assert str(caught.value.problems[1]) == (
+        "line 9: mappings.1.source: Z-1 is not a control of toy"
+    )
 
 
 def test_only_the_local_operator_imports(session: Session) -> None:

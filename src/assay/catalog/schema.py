@@ -8,11 +8,19 @@ The database loader only ever sees these two models. See docs/content-format.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.\-]{0,62}$")]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
@@ -71,24 +79,8 @@ class FrameworkDocument(Strict):
     baselines: list[BaselineEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _ids_unique_and_references_resolve(self) -> FrameworkDocument:
-        seen: set[str] = set()
-        for depth, entry in walk(self.controls):
-            if entry.id in seen:
-                raise ValueError(f"duplicate control id {entry.id}")
-            seen.add(entry.id)
-            if depth >= len(self.levels):
-                raise ValueError(f"control {entry.id} is deeper than the {len(self.levels)} levels")
-        for baseline in self.baselines:
-            missing = [c for c in baseline.controls if c not in seen]
-            if missing:
-                raise ValueError(f"baseline {baseline.id} names unknown controls: {missing[:5]}")
-        if len({b.id for b in self.baselines}) != len(self.baselines):
-            raise ValueError("duplicate baseline id")
-        unknown = [name for name in self.assessable or [] if name not in self.levels]
-        if unknown:
-            raise ValueError(f"assessable names unknown levels: {unknown}")
-        return self
+    def _cross_references(self, info: ValidationInfo) -> FrameworkDocument:
+        return _refuse(self, framework_issues, info)
 
     def assessable_levels(self) -> list[int]:
         """Levels (1 = top) whose controls an assessment answers.
@@ -146,9 +138,125 @@ class MappingDocument(Strict):
     mappings: list[MappingEntry] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _no_duplicate_pairs(self) -> MappingDocument:
-        pairs = [(m.source, m.target) for m in self.mappings]
-        if len(set(pairs)) != len(pairs):
-            dupes = sorted({p for p in pairs if pairs.count(p) > 1})[:5]
-            raise ValueError(f"duplicate mappings: {dupes}")
-        return self
+    def _cross_references(self, info: ValidationInfo) -> MappingDocument:
+        return _refuse(self, mapping_issues, info)
+
+
+# --- cross-references: checked in a pass of their own, so that every problem is reported -------
+
+Loc = tuple[int | str, ...]
+SKIP_CROSS_REFERENCES = "skip-cross-references"
+"""Validation context key: the caller runs `framework_issues` / `mapping_issues` itself (the
+YAML loader does, on the raw data, to report every problem with its line)."""
+
+Doc = TypeVar("Doc", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A cross-reference problem: where (a path such as controls.0.controls.1.id) and what;
+    `first` is where the entry it clashes with is."""
+
+    loc: Loc
+    message: str
+    first: Loc | None = None
+
+    @property
+    def path(self) -> str:
+        return ".".join(str(p) for p in self.loc)
+
+    def __str__(self) -> str:
+        first = f" (first at {'.'.join(str(p) for p in self.first)})" if self.first else ""
+        return f"{self.path}: {self.message}{first}"
+
+
+def _refuse(document: Doc, check: Callable[[Any], list[Issue]], info: ValidationInfo) -> Doc:
+    """The validated document, unless `check` finds problems (and the caller did not say it
+    runs the check itself)."""
+    if isinstance(info.context, dict) and info.context.get(SKIP_CROSS_REFERENCES):
+        return document
+    issues = check(document)
+    if issues:
+        more = f" (and {len(issues) - 5} more)" if len(issues) > 5 else ""
+        raise ValueError("; ".join(str(issue) for issue in issues[:5]) + more)
+    return document
+
+
+def _get(item: Any, name: str) -> Any:
+    """A field of raw YAML data (a dict) or of a model; None when absent."""
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def _items(item: Any, name: str) -> list[Any]:
+    value = _get(item, name)
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+def _walk_any(entries: list[Any], loc: Loc, depth: int = 0) -> Iterator[tuple[Loc, int, Any]]:
+    for i, entry in enumerate(entries):
+        if isinstance(entry, dict | ControlEntry):
+            yield (*loc, i), depth, entry
+            yield from _walk_any(_items(entry, "controls"), (*loc, i, "controls"), depth + 1)
+
+
+def framework_issues(document: Any) -> list[Issue]:
+    """Cross-reference problems of a framework (raw YAML data or a model): duplicate control
+    ids, controls deeper than the levels, baselines naming unknown controls or named twice,
+    `assessable` naming unknown levels. Malformed parts are skipped: field checks report them."""
+    levels = _get(document, "levels")
+    limit = len(levels) if isinstance(levels, list) and levels else None
+    issues: list[Issue] = []
+    seen: dict[str, Loc] = {}
+    for loc, depth, entry in _walk_any(_items(document, "controls"), ("controls",)):
+        label = _text(_get(entry, "id"))
+        if label is not None and label in seen:
+            issues.append(Issue((*loc, "id"), f"duplicate control id {label}", seen[label]))
+        elif label is not None:
+            seen[label] = (*loc, "id")
+        if limit is not None and depth == limit:
+            issues.append(
+                Issue(loc, f"control {label or 'without id'} is deeper than the {limit} levels")
+            )
+    issues += _baseline_issues(document, set(seen))
+    for i, name in enumerate(_items(document, "assessable")):
+        if isinstance(name, str) and isinstance(levels, list) and name.strip() not in levels:
+            issues.append(Issue(("assessable", i), f"assessable names unknown level {name}"))
+    return issues
+
+
+def _baseline_issues(document: Any, known: set[str]) -> list[Issue]:
+    issues: list[Issue] = []
+    seen: dict[str, Loc] = {}
+    for i, baseline in enumerate(_items(document, "baselines")):
+        key = _text(_get(baseline, "id"))
+        if key is not None and key in seen:
+            issues.append(Issue(("baselines", i, "id"), f"duplicate baseline id {key}", seen[key]))
+        elif key is not None:
+            seen[key] = ("baselines", i, "id")
+        for j, label in enumerate(_items(baseline, "controls")):
+            text = _text(label)
+            if text is not None and text not in known:
+                where: Loc = ("baselines", i, "controls", j)
+                issues.append(Issue(where, f"baseline {key} names unknown control {text}"))
+    return issues
+
+
+def mapping_issues(document: Any) -> list[Issue]:
+    """Cross-reference problems of a crosswalk (raw YAML data or a model): a source/target
+    pair listed twice."""
+    issues: list[Issue] = []
+    seen: dict[tuple[str, str], Loc] = {}
+    for i, entry in enumerate(_items(document, "mappings")):
+        source, target = _text(_get(entry, "source")), _text(_get(entry, "target"))
+        if source is None or target is None:
+            continue
+        if (source, target) in seen:
+            first = seen[(source, target)]
+            issues.append(Issue(("mappings", i), f"duplicate mapping {source} -> {target}", first))
+        else:
+            seen[(source, target)] = ("mappings", i)
+    return issues

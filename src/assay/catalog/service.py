@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import PurePath
 
 from sqlalchemy import func, or_, select
@@ -20,9 +22,18 @@ from assay.catalog.schema import (
     FORMAT_MAPPING,
     FrameworkDocument,
     MappingDocument,
+    framework_issues,
+    mapping_issues,
 )
-from assay.catalog.store import LoadReport, store_baseline, store_framework, store_mapping
-from assay.catalog.yamlfile import ContentError, Problem, compose, validate
+from assay.catalog.store import (
+    LoadReport,
+    StoreError,
+    UnknownIds,
+    store_baseline,
+    store_framework,
+    store_mapping,
+)
+from assay.catalog.yamlfile import ContentError, Problem, compose, line_of, validate
 from assay.errors import InvalidInput, NotFound, PermissionDenied
 
 MAX_IMPORT_BYTES = 100 * 1024 * 1024
@@ -60,9 +71,14 @@ def _audit(session: Session, actor: Actor, action: str, report: LoadReport, sour
 # --- built-in content ----------------------------------------------------------------------
 
 
+def content_root() -> Traversable:
+    """The folder of the built-in content files (inside the package)."""
+    return resources.files("assay.catalog") / "content"
+
+
 def builtin_files() -> list[tuple[str, bytes]]:
     """Packaged content files: frameworks first, then mappings (which refer to frameworks)."""
-    root = resources.files("assay.catalog") / "content"
+    root = content_root()
     found: list[tuple[str, bytes]] = []
     for folder in ("frameworks", "mappings"):
         for item in sorted((root / folder).iterdir(), key=lambda p: p.name):
@@ -81,7 +97,7 @@ def sync_builtin(session: Session, actor: Actor) -> list[LoadReport]:
         if _digest(data) in loaded:  # unchanged since it was loaded: nothing to parse
             reports.append(LoadReport("content", name, name, "", status="unchanged"))
             continue
-        report = _store(session, _parse_builtin(data, name), data, origin="builtin")
+        report = _store_yaml(session, _parse_builtin(data, name), data, name, origin="builtin")
         if report.status != "unchanged":
             _audit(session, actor, "catalog.load", report, name)
         reports.append(report)
@@ -95,8 +111,44 @@ def _parse_builtin(data: bytes, name: str) -> FrameworkDocument | MappingDocumen
     return parse_yaml(data, name)
 
 
-def _load_yaml(session: Session, data: bytes, name: str, *, origin: str) -> LoadReport:
-    return _store(session, parse_yaml(data, name), data, origin=origin)
+def _load_yaml(session: Session, data: bytes, name: str) -> LoadReport:
+    document = parse_yaml(data, name)
+    _refuse_builtin(session, document, name, "give the file an id of its own")
+    return _store_yaml(session, document, data, name, origin="yaml")
+
+
+def _store_yaml(
+    session: Session,
+    document: FrameworkDocument | MappingDocument,
+    data: bytes,
+    name: str,
+    *,
+    origin: str,
+) -> LoadReport:
+    """Store a YAML document; a mapping naming unknown controls is refused line by line."""
+    try:
+        return _store(session, document, data, origin=origin)
+    except UnknownIds as exc:
+        _, node = compose(data, name)
+        problems = []
+        for unknown in exc.unknown:
+            loc = ("mappings", unknown.index, unknown.side)
+            message = f"{unknown.label} is not a control of {unknown.framework}"
+            problems.append(Problem(line_of(node, loc), ".".join(map(str, loc)), message))
+        raise ContentError(name, problems) from None
+
+
+def _refuse_builtin(
+    session: Session, document: FrameworkDocument | MappingDocument, name: str, hint: str
+) -> None:
+    """A file never replaces a built-in framework or crosswalk (the next `assay db upgrade`
+    would put it back, and assessments rely on it)."""
+    model = Framework if isinstance(document, FrameworkDocument) else MappingSet
+    if session.scalar(select(model.origin).where(model.key == document.id)) == "builtin":
+        kind = "framework" if model is Framework else "crosswalk"
+        raise InvalidInput(
+            f"{name}: {kind} '{document.id}' is built in and is not replaced; {hint}"
+        )
 
 
 def _store(
@@ -111,9 +163,9 @@ def parse_yaml(data: bytes, name: str) -> FrameworkDocument | MappingDocument:
     value, node = compose(data, name)
     kind = value.get("format")
     if kind == FORMAT_MAPPING:
-        return validate(value, node, name, MappingDocument)
+        return validate(value, node, name, MappingDocument, mapping_issues)
     if kind == FORMAT_FRAMEWORK:
-        return validate(value, node, name, FrameworkDocument)
+        return validate(value, node, name, FrameworkDocument, framework_issues)
     raise ContentError(
         name, [Problem(1, "format", f"expected {FORMAT_FRAMEWORK} or {FORMAT_MAPPING}")]
     )
@@ -181,26 +233,33 @@ def import_file(
     if not data.strip():
         raise InvalidInput(f"{name}: the file is empty")
     kind = detect(data, name)
-    reports: list[LoadReport]
-    if kind == "yaml":
-        reports = [_load_yaml(session, data, name, origin="yaml")]
-    elif kind in ("csv", "xlsx"):
-        reports = [_import_crosswalk(session, data, name, kind, options)]
-    else:
-        reports = [_import_oscal(session, data, name, kind, options)]
-    for report in reports:
+    try:
+        if kind == "yaml":
+            report = _load_yaml(session, data, name)
+        elif kind in ("csv", "xlsx"):
+            report = _import_crosswalk(session, data, name, kind, options)
+        else:
+            report = _import_oscal(session, data, name, kind, options)
+    except StoreError as exc:  # the store does not know the file: name it
+        raise InvalidInput(f"{name}: {exc.message}") from None
+    if report.status != "unchanged":  # the same file again writes nothing, not even an event
         _audit(session, actor, "catalog.import", report, PurePath(name).name)
-    return reports
+    return [report]
 
 
 def _import_oscal(
     session: Session, data: bytes, name: str, kind: str, options: ImportOptions
 ) -> LoadReport:
+    from assay.catalog.oscal._document import MODELS
+
     model = oscal_model(data, kind, name)
+    if model not in MODELS:  # not OSCAL at all: the reader says what it found
+        model = "catalog"
     if model == "catalog":
         from assay.catalog.oscal.reader import read_catalog
 
         document = read_catalog(data, name, key=options.key)
+        _refuse_builtin(session, document, name, ANOTHER_KEY)
         return store_framework(session, document, origin="oscal", digest=_digest(data))
     if model == "profile":
         return _import_profile(session, data, name, options)
@@ -213,8 +272,15 @@ def _import_oscal(
             for key in (options.source_framework, options.target_framework)
         ]
         mapping = read_mapping(
-            data, name, source_framework=ends[0], target_framework=ends[1], key=options.mapping_key
+            data,
+            name,
+            source_framework=ends[0],
+            target_framework=ends[1],
+            key=options.mapping_key,
+            frameworks=_loaded_framework(session),
+            keep_unknown=options.skip_unknown,
         )
+        _refuse_builtin(session, mapping, name, ANOTHER_KEY)
         return store_mapping(
             session,
             mapping,
@@ -225,6 +291,20 @@ def _import_oscal(
     raise InvalidInput(
         f"{name}: OSCAL model '{model}' cannot be imported as a catalog, profile or mapping"
     )
+
+
+ANOTHER_KEY = "import it under a key of its own with --id KEY"
+
+
+def _loaded_framework(session: Session) -> Callable[[str], FrameworkDocument | None]:
+    """Look up a loaded framework by key (for readers resolving ids against it)."""
+    from assay.catalog.documents import framework_document
+
+    def lookup(key: str) -> FrameworkDocument | None:
+        framework = session.scalar(select(Framework).where(Framework.key == key))
+        return framework_document(session, framework) if framework is not None else None
+
+    return lookup
 
 
 def _import_profile(session: Session, data: bytes, name: str, options: ImportOptions) -> LoadReport:
@@ -270,6 +350,9 @@ def _import_crosswalk(
         raise InvalidInput(f"{name}: a {kind.upper()} crosswalk needs --from and --to frameworks")
     from assay.catalog import crosswalk
 
+    ids = [
+        _labels(session, key, name) for key in (options.source_framework, options.target_framework)
+    ]
     reader = crosswalk.read_csv_mapping if kind == "csv" else crosswalk.read_olir_xlsx
     document = reader(
         data,
@@ -277,10 +360,21 @@ def _import_crosswalk(
         source_framework=options.source_framework,
         target_framework=options.target_framework,
         key=options.mapping_key,
+        source_ids=None if options.skip_unknown else ids[0],
+        target_ids=None if options.skip_unknown else ids[1],
     )
+    _refuse_builtin(session, document, name, ANOTHER_KEY)
     return store_mapping(
         session, document, origin=kind, digest=_digest(data), skip_unknown=options.skip_unknown
     )
+
+
+def _labels(session: Session, key: str, name: str) -> set[str]:
+    """Control ids of a loaded framework; a crosswalk file naming a missing one is refused."""
+    framework = session.scalar(select(Framework).where(Framework.key == key))
+    if framework is None:
+        raise InvalidInput(f"{name}: framework '{key[:80]}' is not loaded; import it first")
+    return set(session.scalars(select(Control.label).where(Control.framework_id == framework.id)))
 
 
 def validate_file(data: bytes, name: str) -> FrameworkDocument | MappingDocument:
@@ -318,7 +412,8 @@ def import_cis_workbook(session: Session, actor: Actor, data: bytes, name: str) 
             report.changed.append(text.id)
     report.status = "updated" if report.changed else "unchanged"
     session.flush()
-    _audit(session, actor, "catalog.import_cis", report, PurePath(name).name)
+    if report.changed:
+        _audit(session, actor, "catalog.import_cis", report, PurePath(name).name)
     return report
 
 

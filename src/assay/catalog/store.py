@@ -26,12 +26,45 @@ CONTROL_FIELDS = (
     "oscal_id",
     "kind",
     "level",
-    "position",
     "title",
     "description",
     "withdrawn",
     "properties",
 )
+"""Fields whose change is reported; `position` (document order) is updated silently, or removing
+one control would report every control after it as changed."""
+HEADER_FIELDS = (
+    "name",
+    "version",
+    "content_version",
+    "publisher",
+    "notice",
+    "levels",
+    "assessable",
+)
+
+
+class StoreError(InvalidInput):
+    """A document that cannot be stored as it is; the caller adds the file name."""
+
+
+@dataclass(frozen=True)
+class UnknownId:
+    index: int  # of the mapping in the document
+    side: str  # source or target
+    label: str
+    framework: str
+
+
+class UnknownIds(StoreError):
+    """Mappings naming controls their frameworks lack; `unknown` says which, by index."""
+
+    def __init__(self, mapping: str, unknown: list[UnknownId]) -> None:
+        self.unknown = unknown
+        shown = sorted({u.label for u in unknown})[:5]
+        super().__init__(
+            f"mapping {mapping}: {len(unknown)} ids not found in their frameworks, e.g. {shown}"
+        )
 
 
 @dataclass
@@ -48,6 +81,7 @@ class LoadReport:
     changed: list[str] = field(default_factory=list)
     baselines: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    reordered: bool = False  # controls kept their content but moved in the document
     total: int = 0
 
     def summary(self) -> str:
@@ -56,6 +90,8 @@ class LoadReport:
             return f"{head} ({self.total} entries)"
         parts = [f"{len(self.added)} added", f"{len(self.removed)} removed"]
         parts.append(f"{len(self.changed)} changed")
+        if self.reordered:
+            parts.append("order changed")
         if self.baselines:
             parts.append(f"baselines changed: {', '.join(self.baselines)}")
         return f"{head}: {', '.join(parts)}"
@@ -81,6 +117,11 @@ def _rows(doc: FrameworkDocument) -> dict[str, dict[str, Any]]:
         }
         parents.append(entry.id)
     return rows
+
+
+def _order(rows: dict[str, dict[str, Any]], other: dict[str, dict[str, Any]]) -> list[str]:
+    """Labels of `rows` that `other` also has, in document order."""
+    return [label for label in sorted(rows, key=lambda k: rows[k]["position"]) if label in other]
 
 
 def _existing(session: Session, framework_id: int) -> dict[str, dict[str, Any]]:
@@ -126,6 +167,21 @@ def _insert_controls(
         ids.update({label: control_id for control_id, label in result.all()})
 
 
+def _update_controls(session: Session, rows: list[dict[str, Any]], ids: dict[str, int]) -> None:
+    if rows:
+        session.execute(
+            update(Control),
+            [
+                {
+                    "id": ids[row["label"]],
+                    "parent_id": ids[row["parent_label"]] if row["parent_label"] else None,
+                    **{k: v for k, v in row.items() if k not in ("parent_label", "label")},
+                }
+                for row in rows
+            ],
+        )
+
+
 def store_framework(
     session: Session, doc: FrameworkDocument, *, origin: str, digest: str
 ) -> LoadReport:
@@ -148,6 +204,7 @@ def store_framework(
         "levels": list(doc.levels),
         "assessable": doc.assessable_levels(),
     }
+    header_changed = False
     if framework is None:
         framework = Framework(key=doc.id, **header)
         session.add(framework)
@@ -155,6 +212,7 @@ def store_framework(
         report.status = "created"
         existing: dict[str, dict[str, Any]] = {}
     else:
+        header_changed = any(getattr(framework, f) != header[f] for f in HEADER_FIELDS)
         for name, value in header.items():
             setattr(framework, name, value)
         framework.loaded_at = utcnow()
@@ -164,32 +222,33 @@ def store_framework(
     new_rows = [row for label, row in wanted.items() if label not in existing]
     report.added = [row["label"] for row in new_rows]
     report.removed = [label for label in existing if label not in wanted]
-    changed = [
-        (existing[label]["id"], row)
+    report.changed = [
+        label
         for label, row in wanted.items()
         if label in existing and any(existing[label][f] != row[f] for f in CONTROL_FIELDS)
     ]
-    report.changed = [row["label"] for _, row in changed]
+    moved = [
+        label
+        for label, row in wanted.items()
+        if label in existing and existing[label]["position"] != row["position"]
+    ]
+    report.reordered = _order(existing, wanted) != _order(wanted, existing)
     if report.removed:
         removed_ids = [ids.pop(label) for label in report.removed]
         session.execute(delete(Control).where(Control.id.in_(removed_ids)))
     _insert_controls(session, framework.id, new_rows, ids)
-    if changed:
-        session.execute(
-            update(Control),
-            [
-                {
-                    "id": control_id,
-                    "parent_id": ids[row["parent_label"]] if row["parent_label"] else None,
-                    **{k: v for k, v in row.items() if k not in ("parent_label", "label")},
-                }
-                for control_id, row in changed
-            ],
-        )
+    _update_controls(
+        session, [wanted[label] for label in dict.fromkeys(report.changed + moved)], ids
+    )
     _store_ancestors(session, framework.id, wanted, ids)
     report.baselines = _store_baselines(session, framework.id, doc, ids)
     if report.status != "created" and (
-        report.added or report.removed or report.changed or report.baselines
+        header_changed
+        or report.added
+        or report.removed
+        or report.changed
+        or report.baselines
+        or report.reordered
     ):
         report.status = "updated"
     session.flush()
@@ -267,7 +326,7 @@ def store_baseline(
     )
     unknown = [label for label in labels if label not in ids]
     if unknown:
-        raise InvalidInput(f"baseline {key} names controls not in {framework.key}: {unknown[:5]}")
+        raise StoreError(f"baseline {key} names controls not in {framework.key}: {unknown[:5]}")
     report = LoadReport(
         "baseline", f"{framework.key}/{key}", name, framework.version, total=len(set(labels))
     )
@@ -327,26 +386,20 @@ def store_mapping(
     }
     for key in (doc.source_framework, doc.target_framework):
         if key not in frameworks:
-            raise InvalidInput(
-                f"mapping {doc.id}: framework '{key}' is not loaded; import it first"
-            )
+            raise StoreError(f"mapping {doc.id}: framework '{key}' is not loaded; import it first")
     source, target = frameworks[doc.source_framework], frameworks[doc.target_framework]
     source_ids = _label_ids(session, source.id)
     target_ids = _label_ids(session, target.id)
-    dangling = [m.source for m in doc.mappings if m.source not in source_ids]
-    dangling += [m.target for m in doc.mappings if m.target not in target_ids]
+    dangling = _unknown_ids(doc, source_ids, target_ids)
     if dangling and skip_unknown:
         kept = [m for m in doc.mappings if m.source in source_ids and m.target in target_ids]
         report.skipped = [f"{m.source}->{m.target}" for m in doc.mappings if m not in kept]
         if not kept:
-            raise InvalidInput(f"mapping {doc.id}: none of its ids exist in the frameworks")
+            raise StoreError(f"mapping {doc.id}: none of its ids exist in the frameworks")
         doc = doc.model_copy(update={"mappings": kept})
         report.total = len(kept)
     elif dangling:
-        raise InvalidInput(
-            f"mapping {doc.id}: {len(dangling)} ids not found in their frameworks, "
-            f"e.g. {sorted(set(dangling))[:5]}"
-        )
+        raise UnknownIds(doc.id, dangling)
     existing = session.scalar(select(MappingSet).where(MappingSet.key == doc.id))
     if existing is not None and existing.digest == digest:
         return report
@@ -375,11 +428,12 @@ def store_mapping(
             for (s, t), m in wanted.items()
             if (s, t) in before and before[(s, t)] != (m.relationship.value, m.note)
         ]
+        header_changed = any(getattr(existing, f) != v for f, v in header.items() if f != "digest")
         for name, value in header.items():
             setattr(existing, name, value)
         existing.loaded_at = utcnow()
         session.execute(delete(Mapping).where(Mapping.mapping_set_id == existing.id))
-        if report.added or report.removed or report.changed:
+        if header_changed or report.added or report.removed or report.changed:
             report.status = "updated"
     session.execute(
         insert(Mapping),
@@ -396,6 +450,18 @@ def store_mapping(
     )
     session.flush()
     return report
+
+
+def _unknown_ids(
+    doc: MappingDocument, source_ids: dict[str, int], target_ids: dict[str, int]
+) -> list[UnknownId]:
+    found = []
+    for i, m in enumerate(doc.mappings):
+        if m.source not in source_ids:
+            found.append(UnknownId(i, "source", m.source, doc.source_framework))
+        if m.target not in target_ids:
+            found.append(UnknownId(i, "target", m.target, doc.target_framework))
+    return found
 
 
 def _label_ids(session: Session, framework_id: int) -> dict[str, int]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from assay.catalog.schema import SKIP_CROSS_REFERENCES, Issue
 from assay.errors import InvalidInput
 
 Model = TypeVar("Model", bound=BaseModel)
+Checks = Callable[[Any], list[Issue]]
 
 MAX_CONTENT_BYTES = 50 * 1024 * 1024
 
@@ -122,15 +125,37 @@ def problems_of(error: ValidationError, node: yaml.Node | None) -> list[Problem]
     return found
 
 
-def load(data: bytes, name: str, model: type[Model]) -> Model:
+def problem_of(issue: Issue, node: yaml.Node | None) -> Problem:
+    """A cross-reference issue with its line (and the line of what it clashes with)."""
+    message = issue.message
+    if issue.first is not None:
+        message += f" (first at line {line_of(node, issue.first)})"
+    return Problem(line_of(node, issue.loc), issue.path, message)
+
+
+def load(data: bytes, name: str, model: type[Model], checks: Checks | None = None) -> Model:
     """Parse and validate a content file; raise ContentError listing every problem by line."""
     value, node = compose(data, name)
-    return validate(value, node, name, model)
+    return validate(value, node, name, model, checks)
 
 
-def validate(value: Any, node: yaml.Node | None, name: str, model: type[Model]) -> Model:
-    """Validate composed YAML against a model, naming the line of every problem."""
+def validate(
+    value: Any, node: yaml.Node | None, name: str, model: type[Model], checks: Checks | None = None
+) -> Model:
+    """Validate composed YAML against a model, naming the line of every problem.
+
+    `checks` (cross-references: duplicate ids, unknown references) runs on the raw data in a
+    pass of its own, so its problems are reported beside the field errors, not after them."""
+    context = {SKIP_CROSS_REFERENCES: True} if checks is not None else None
+    problems: list[Problem] = []
+    document: Model | None = None
     try:
-        return model.model_validate(value)
+        document = model.model_validate(value, context=context)
     except ValidationError as exc:
-        raise ContentError(name, problems_of(exc, node)) from None
+        problems = problems_of(exc, node)
+    if checks is not None:
+        problems += [problem_of(issue, node) for issue in checks(value)]
+        problems.sort(key=lambda p: p.line or 0)
+    if problems or document is None:
+        raise ContentError(name, problems)
+    return document

@@ -216,7 +216,10 @@ def validate(path: FileArgument) -> None:
 def import_(
     path: FileArgument,
     id_: Annotated[
-        str | None, typer.Option("--id", help="Framework id for an OSCAL catalog.")
+        str | None,
+        typer.Option(
+            "--id", help="Key of the framework (OSCAL catalog) or crosswalk (OSCAL mapping, CSV)."
+        ),
     ] = None,
     framework: Annotated[
         str | None, typer.Option(help="For a profile: the imported catalog it selects from.")
@@ -236,6 +239,7 @@ def import_(
     data = _read(path)
     options = ImportOptions(
         key=id_,
+        mapping_key=id_,
         framework=framework,
         baseline=baseline,
         source_framework=from_,

@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 from assay.auditlog.models import AuditEvent
 from assay.catalog import service
 from assay.catalog.documents import framework_document
-from assay.catalog.models import Baseline, Control, Framework
+from assay.catalog.models import Baseline, Control, Framework, Mapping, MappingSet
+from assay.catalog.oscal._ns import FIELD_NS
 from assay.cli.main import app
-from assay.errors import InvalidInput
+from assay.errors import InvalidInput, NotFound
 from tests.catalog.oscal.conftest import Validate
 from tests.factories import SYSTEM
 
@@ -31,13 +32,10 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def counts(session: Session) -> tuple[int, int, int, int]:
-    return (
-        session.scalar(select(func.count()).select_from(Framework)) or 0,
-        session.scalar(select(func.count()).select_from(Control)) or 0,
-        session.scalar(select(func.count()).select_from(Baseline)) or 0,
-        session.scalar(select(func.count()).select_from(AuditEvent)) or 0,
-    )
+def counts(session: Session) -> tuple[int, ...]:
+    """Rows of every catalog table and of the audit log."""
+    tables = (Framework, Control, Baseline, MappingSet, Mapping, AuditEvent)
+    return tuple(session.scalar(select(func.count()).select_from(t)) or 0 for t in tables)
 
 
 def profile_ids(raw: dict[str, Any]) -> set[str]:
@@ -94,7 +92,7 @@ def test_importing_twice_changes_nothing(session: Session, imported: Path) -> No
     code, out, _ = run("catalog", "import", str(imported), "--id", KEY)
     assert code == 0 and "unchanged" in out
     session.rollback()
-    assert counts(session)[:3] == before[:3]
+    assert counts(session) == before  # not even an audit event
 
 
 @pytest.mark.parametrize(
@@ -143,23 +141,50 @@ def test_export_validates_and_reimports_identically(
 
 
 def test_newer_version_updates_in_place_and_says_what_changed(
-    session: Session, imported: Path, tmp_path: Path, sp800_53_raw: dict[str, Any]
+    session: Session, sp800_53_path: Path, tmp_path: Path, sp800_53_raw: dict[str, Any]
 ) -> None:
-    raw = json.loads(json.dumps(sp800_53_raw))
-    raw["catalog"]["metadata"]["version"] = "5.0.2-test"
-    family = raw["catalog"]["groups"][0]
-    family["controls"][0]["title"] = "Policy and Procedures, revised"
-    removed = family["controls"].pop()
-    newer = tmp_path / "newer.json"
-    newer.write_text(json.dumps(raw))
-    ac1_id = service.get_control(session, KEY, "AC-1").control.id
-    code, out, err = run("catalog", "import", str(newer), "--id", KEY)
+    """Without --id: the key leaves the version out, so 5.1.1 updates what 5.0.1 created."""
+    code, out, err = run("catalog", "import", str(sp800_53_path))
     assert code == 0, err
-    assert f"framework {KEY} 5.0.2-test: updated" in out
-    assert "changed: AC-1" in out
-    removed_label = next(p["value"] for p in removed["props"] if p["name"] == "label")
-    assert f"removed: {removed_label}" in out
-    assert service.get_control(session, KEY, "AC-1").control.id == ac1_id
+    derived = "nist-special-publication-800-53-revision-5"
+    assert f"framework {derived} 5.0.1: created (1209 entries)" in out
+    ac1_id = service.get_control(session, derived, "AC-1").control.id
+    raw = json.loads(json.dumps(sp800_53_raw))
+    metadata = raw["catalog"]["metadata"]
+    metadata["version"] = "5.1.1"
+    metadata["title"] = metadata["title"].replace("Revision 5:", "Revision 5.1.1:")
+    metadata["title"] = metadata["title"].replace("Federal Information", "Information")
+    families = {group["id"]: group for group in raw["catalog"]["groups"]}
+    families["ac"]["controls"][0]["title"] = "Policy and Procedures, revised"
+    assert families["ac"]["controls"].pop()["id"] == "ac-25"  # every later control moves up
+    ia13 = json.loads(json.dumps(families["ia"]["controls"][0]))
+    ia13.update(id="ia-13", title="Identity Providers and Authorization Servers")
+    ia13["props"] = [{"name": "label", "value": "IA-13"}, {"name": "sort-id", "value": "ia-13"}]
+    ia13.pop("controls", None)
+    families["ia"]["controls"].append(ia13)
+    newer = tmp_path / "NIST_SP-800-53_rev5.1.1_catalog.json"
+    newer.write_text(json.dumps(raw))
+    before = counts(session)
+
+    code, out, err = run("catalog", "import", str(newer))
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"framework {derived} 5.1.1: updated: 1 added, 1 removed, 1 changed",
+        "  added: IA-13",
+        "  removed: AC-25",
+        "  changed: AC-1",
+    ]
+    session.rollback()
+    framework = service.get_framework(session, derived)
+    assert framework.name.startswith("NIST Special Publication 800-53 Revision 5.1.1: Security")
+    assert (framework.version, service.get_control(session, derived, "AC-1").control.id) == (
+        "5.1.1",
+        ac1_id,
+    )
+    frameworks, controls, *_, events = counts(session)
+    assert (frameworks, controls, events) == (before[0], before[1], before[-1] + 1)
+    with pytest.raises(NotFound):
+        service.get_control(session, derived, "AC-25")
 
 
 def test_profile_for_a_missing_catalog_writes_nothing(
@@ -256,3 +281,237 @@ def test_csv_crosswalk_import(session: Session, imported: Path, tmp_path: Path) 
     assert code == 1 and "bad.csv" in err and "line 2" in err
     code, _, err = run("catalog", "import", str(csv_file))
     assert code == 1 and "--from and --to" in err
+    dangling = tmp_path / "dangling.csv"
+    dangling.write_text(
+        "source,target,relationship\nAC-2,PR.AA-01,related\nAC-99,PR.AA-01,related\n"
+    )
+    session.rollback()
+    before = counts(session)
+    code, _, err = run("catalog", "import", str(dangling), "--from", KEY, "--to", "nist-csf-2.0")
+    assert code == 1
+    assert err.strip() == f"error: {dangling}: line 3: unknown source control AC-99"
+    session.rollback()
+    assert counts(session) == before
+    code, out, err = run(
+        "catalog", "import", str(dangling), "--from", KEY, "--to", "nist-csf-2.0", "--id", "mine"
+    )
+    assert code == 1 and "AC-99" in err
+    code, out, err = run(
+        "catalog",
+        "import",
+        str(dangling),
+        "--from",
+        KEY,
+        "--to",
+        "nist-csf-2.0",
+        "--id",
+        "mine",
+        "--skip-unknown",
+    )
+    assert code == 0, err
+    assert out.splitlines() == [
+        "mapping mine 1: created (1 entries)",
+        "  skipped 1 mappings naming unknown ids: AC-99->PR.AA-01",
+    ]
+
+
+@pytest.mark.parametrize("key", ["nist-csf-2.0", "cis-controls-v8.1"])
+def test_built_in_catalog_exports_validate_and_reimport_identically(
+    session: Session, tmp_path: Path, oscal_validate: Validate, key: str
+) -> None:
+    service.sync_builtin(session, SYSTEM)
+    session.commit()
+    out_file = tmp_path / f"{key}.json"
+    code, _, err = run("catalog", "export", key, "--format", "oscal-json", "-o", str(out_file))
+    assert code == 0, err
+    assert oscal_validate("catalog", json.loads(out_file.read_text())) == []
+
+    before = counts(session)
+    code, out, err = run("catalog", "import", str(out_file))  # its key is the built-in's
+    assert (code, out) == (1, "")
+    assert f"{out_file}: framework '{key}' is built in" in err and "--id" in err
+    session.rollback()
+    assert counts(session) == before
+
+    code, out, err = run("catalog", "import", str(out_file), "--id", "copy")
+    assert code == 0, err
+    assert "framework copy " in out and ": created" in out
+    session.rollback()
+    original = framework_document(session, service.get_framework(session, key))
+    copy = framework_document(session, service.get_framework(session, "copy"))
+    ignore = {"id", "source", "baselines"}
+    assert copy.model_dump(exclude=ignore) == original.model_dump(exclude=ignore)
+    assert service.get_framework(session, key).origin == "builtin"
+
+
+def _sp800_53_to_csf(relationship: str = "subset-of") -> dict[str, Any]:
+    """A small OSCAL mapping collection from the imported SP 800-53 to the built-in CSF 2.0,
+    naming both by Assay framework-id props and using OSCAL ids on the SP 800-53 side."""
+
+    def resource(href: str, key: str) -> dict[str, Any]:
+        prop = {"name": "framework-id", "ns": FIELD_NS, "value": key}
+        return {"type": "catalog", "href": href, "props": [prop]}
+
+    def mapped(uuid: str, source: str, target: str) -> dict[str, Any]:
+        return {
+            "uuid": uuid,
+            "relationship": relationship,
+            "sources": [{"type": "control", "id-ref": source}],
+            "targets": [{"type": "control", "id-ref": target}],
+        }
+
+    return {
+        "mapping-collection": {
+            "uuid": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+            "metadata": {
+                "title": "SP 800-53 to CSF 2.0 (excerpt)",
+                "last-modified": "2025-01-01T00:00:00Z",
+                "version": "1.0",
+                "oscal-version": "1.2.3",
+            },
+            "provenance": {
+                "method": "human",
+                "matching-rationale": "semantic",
+                "status": "complete",
+                "mapping-description": "Hand-written test mapping.",
+            },
+            "mappings": [
+                {
+                    "uuid": "1c2d3e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f",
+                    "source-resource": resource("NIST_SP-800-53_rev5_catalog.json", KEY),
+                    "target-resource": resource("csf2.json", "nist-csf-2.0"),
+                    "maps": [
+                        mapped("2d3e4f5a-6b7c-4d8e-8f9a-1b2c3d4e5f6a", "ac-2", "PR.AA-01"),
+                        mapped("3e4f5a6b-7c8d-4e9f-9a0b-2c3d4e5f6a7b", "ac-2.1", "PR.AA-01"),
+                    ],
+                }
+            ],
+        }
+    }
+
+
+def test_oscal_mapping_import_end_to_end(
+    session: Session, imported: Path, tmp_path: Path, oscal_validate: Validate
+) -> None:
+    service.sync_builtin(session, SYSTEM)
+    session.commit()
+    document = _sp800_53_to_csf()
+    assert oscal_validate("mapping", document) == []
+    path = tmp_path / "sp800-53-to-csf.json"
+    path.write_text(json.dumps(document))
+    code, out, err = run("catalog", "import", str(path))
+    assert code == 0, err
+    assert out.strip() == "mapping sp-800-53-to-csf-2.0-excerpt 1.0: created (2 entries)"
+    session.rollback()
+    before = counts(session)
+    code, out, _ = run("catalog", "import", str(path))
+    assert code == 0 and out.strip().endswith(": unchanged (2 entries)")
+    session.rollback()
+    assert counts(session) == before
+
+    result = json.loads(
+        run("catalog", "map", "PR.AA-01", "--from", "nist-csf-2.0", "--to", KEY, "--json")[1]
+    )
+    assert result["hops"] == 1
+    assert {(r["target"], r["relationship"]) for r in result["results"]} == {
+        ("AC-2", "superset-of"),
+        ("AC-2(1)", "superset-of"),
+    }
+    two_hops = json.loads(
+        run("catalog", "map", "5.1", "--from", "cis-controls-v8.1", "--to", KEY, "--json")[1]
+    )
+    assert two_hops["hops"] == 2
+    assert [s["to"] for s in two_hops["results"][0]["path"]] == [
+        "nist-csf-2.0:PR.AA-01",
+        f"{KEY}:AC-2",
+    ]
+
+    unknown = json.loads(json.dumps(document))
+    unknown["mapping-collection"]["mappings"][0]["maps"][1]["sources"][0]["id-ref"] = "ac-999"
+    bad = tmp_path / "unknown.json"
+    bad.write_text(json.dumps(unknown))
+    code, out, err = run("catalog", "import", str(bad))
+    assert (code, out) == (1, "")
+    assert err.strip() == (
+        f"error: {bad}: mapping-collection.mappings[0].maps[1].sources[0].id-ref: ac-999 is not "
+        "a control of NIST Special Publication 800-53 Revision 5: Security and Privacy Controls "
+        "for Federal Information Systems and Organizations"
+    )
+    session.rollback()
+    assert counts(session) == before
+
+    document["mapping-collection"]["metadata"]["version"] = "1.1"
+    document["mapping-collection"]["mappings"][0]["maps"].pop()
+    path.write_text(json.dumps(document))
+    code, out, err = run("catalog", "import", str(path))
+    assert code == 0, err
+    assert out.splitlines() == [
+        "mapping sp-800-53-to-csf-2.0-excerpt 1.1: updated: 0 added, 1 removed, 0 changed",
+        "  removed: AC-2(1)->PR.AA-01",
+    ]
+
+
+def _bad_files(tmp_path: Path, sp800_53_raw: dict[str, Any], reference_dir: Path) -> dict[str, Any]:
+    duplicate = json.loads(json.dumps(sp800_53_raw))
+    duplicate["catalog"]["groups"][0]["controls"][1]["id"] = "ac-1"
+    profile = json.loads(
+        (reference_dir / BASELINES / "NIST_SP-800-53_rev5_LOW-baseline_profile.json").read_text()
+    )
+    with_ids = profile["profile"]["imports"][0]["include-controls"][0]["with-ids"]
+    with_ids.insert(2, "zz-99")
+    dangling = (
+        "format: assay/mapping/v1\nid: sp--csf\nname: SP to CSF\nversion: '1'\n"
+        f"source_framework: {KEY}\ntarget_framework: nist-csf-2.0\nmappings:\n"
+        "  - {source: AC-2, target: PR.AA-01, relationship: related}\n"
+        "  - {source: AC-99, target: PR.AA-01, relationship: related}\n"
+    )
+    return {
+        "malformed.json": '{"catalog": {"uuid": "x",\n  "metadata": }}',
+        "malformed.xml": '<catalog xmlns="http://csrc.nist.gov/ns/oscal/1.0">\n<metadata>\n</catalog>',
+        "duplicate.json": json.dumps(duplicate),
+        "dangling.yaml": dangling,
+        "profile.json": json.dumps(profile, indent=1),
+    }
+
+
+@pytest.mark.parametrize(
+    ("file", "expected"),
+    [
+        ("malformed.json", "malformed.json: line 2 column 15: malformed JSON"),
+        ("malformed.xml", "malformed.xml: line 3: malformed XML: Opening and ending tag"),
+        (
+            "duplicate.json",
+            "duplicate.json: catalog.groups[0].controls[1]: duplicate id ac-1 "
+            "(first at catalog.groups[0].controls[0])",
+        ),
+        (
+            "dangling.yaml",
+            f"dangling.yaml: line 9: mappings.1.source: AC-99 is not a control of {KEY}",
+        ),
+        (
+            "profile.json",
+            "profile.json: profile.imports[0].include-controls[0].with-ids[2]: 1 control id(s) "
+            "selected by the profile are not in catalog",
+        ),
+    ],
+)
+def test_bad_files_name_their_place_and_write_nothing(
+    session: Session,
+    imported: Path,
+    tmp_path: Path,
+    sp800_53_raw: dict[str, Any],
+    reference_dir: Path,
+    file: str,
+    expected: str,
+) -> None:
+    service.sync_builtin(session, SYSTEM)
+    session.commit()
+    path = tmp_path / file
+    path.write_text(_bad_files(tmp_path, sp800_53_raw, reference_dir)[file])
+    before = counts(session)
+    options = ["--framework", KEY] if file == "profile.json" else []
+    code, out, err = run("catalog", "import", str(path), *options)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {tmp_path}/{expected}"), err
+    session.rollback()
+    assert counts(session) == before

@@ -32,7 +32,7 @@ def test_mapping_with_catalogs_uses_official_labels(
     doc = read_mapping(
         dumps(mapping()), "map.json", source_framework=example, target_framework=tiny
     )
-    assert (doc.id, doc.name, doc.version) == ("example-to-tiny-0.9", "Example to Tiny", "0.9")
+    assert (doc.id, doc.name, doc.version) == ("example-to-tiny", "Example to Tiny", "0.9")
     assert (doc.source_framework, doc.target_framework) == ("example", "tiny")
     assert doc.notice == "oscal-uuid: 1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
     rows = [(m.source, m.target, m.relationship, m.note) for m in doc.mappings]

@@ -90,9 +90,26 @@ def test_unknown_ids_are_listed(example: FrameworkDocument) -> None:
     with pytest.raises(InvalidInput) as caught:
         resolve_baseline(read_profile(dumps(data), "p.json"), example)
     assert caught.value.message == (
-        "p.json: 6 control id(s) selected by the profile are not in catalog "
-        "'Example Catalog' 1.2: zz-1, zz-2, zz-3, zz-4, zz-5 and 1 more"
+        "p.json: profile.imports[0].include-controls[0].with-ids[1]: 6 control id(s) selected "
+        "by the profile are not in catalog 'Example Catalog' 1.2: zz-1, zz-2, zz-3, zz-4, zz-5 "
+        "and 1 more"
     )
+
+
+def test_unknown_id_in_xml_names_its_line(example: FrameworkDocument) -> None:
+    xml = f"""<?xml version="1.0"?>
+<profile xmlns="{OSCAL_NS}" uuid="5b2e8a0c-3f4d-4b6e-9c1a-2d3e4f5a6b7c">
+  <metadata><title>XML Baseline</title><last-modified>2024-01-01T00:00:00Z</last-modified>
+    <version>1</version><oscal-version>1.1.2</oscal-version></metadata>
+  <import href="catalogs/example_catalog.xml">
+    <include-controls>
+      <with-id>ex-1</with-id>
+      <with-id>zz-9</with-id>
+    </include-controls>
+  </import>
+</profile>"""
+    with pytest.raises(InvalidInput, match=r"^p\.xml: line 8: 1 control id\(s\) .*: zz-9$"):
+        resolve_baseline(read_profile(xml.encode(), "p.xml"), example)
 
 
 def test_bad_profiles_name_the_path() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from assay.catalog.oscal import oscal_uuid, read_catalog, read_profile
+from assay.catalog.oscal.inputs import derive_key
 from assay.catalog.schema import ControlEntry, FrameworkDocument, walk
 from assay.errors import InvalidInput
 
@@ -20,7 +21,7 @@ def _by_id(doc: FrameworkDocument) -> dict[str, ControlEntry]:
 
 def test_json_catalog_maps_to_a_framework() -> None:
     doc = read_catalog(dumps(CATALOG), "example.json")
-    assert (doc.id, doc.name, doc.version) == ("example-catalog-1.2", "Example Catalog", "1.2")
+    assert (doc.id, doc.name, doc.version) == ("example-catalog", "Example Catalog", "1.2")
     assert doc.publisher == "Example Org"
     assert doc.source == "example.json"
     assert oscal_uuid(doc) == "0f7b4b4e-4d7c-4c55-9a50-8c0fa0b0e6a1"
@@ -50,14 +51,34 @@ def test_key_argument_wins() -> None:
         read_catalog(dumps(CATALOG), "e.json", key="Bad Key")
 
 
-def test_derived_key_keeps_the_version_and_fits() -> None:
+def test_derived_key_leaves_the_version_out_and_fits() -> None:
     long = catalog()
     long["catalog"]["metadata"]["title"] = "A Very Long Title " * 10
     long["catalog"]["metadata"]["version"] = "5.1.1+u4"
     doc = read_catalog(dumps(long), "long.json")
     assert len(doc.id) <= 63
-    assert doc.id.endswith("-5.1.1-u4")
-    assert doc.id.startswith("a-very-long-title-a-very")
+    assert doc.id.startswith("a-very-long-title-a-very") and "5" not in doc.id
+
+
+@pytest.mark.parametrize(
+    ("title", "version"),
+    [
+        ("NIST Special Publication 800-53 Revision 5: Security and Privacy Controls", "5.0.1"),
+        ("NIST Special Publication 800-53 Revision 5.1.1: Security and Privacy Controls", "5.1.1"),
+        ("NIST Special Publication 800-53 Revision 5.2.0", "5.2.0+u1"),
+    ],
+)
+def test_every_release_of_a_catalog_gets_the_same_key(title: str, version: str) -> None:
+    value = catalog()
+    value["catalog"]["metadata"].update(title=title, version=version)
+    assert read_catalog(dumps(value), "c.json").id == "nist-special-publication-800-53-revision-5"
+
+
+def test_a_release_number_that_is_not_the_version_stays() -> None:
+    assert derive_key("NIST Cybersecurity Framework 2.0", "1.0.0") == (
+        "nist-cybersecurity-framework-2.0"
+    )
+    assert derive_key("Example Catalog", "1.2") == "example-catalog"
 
 
 def test_xml_catalog_reads_like_json() -> None:

@@ -37,6 +37,8 @@ MODELS = {
     "mapping-collection": "a mapping collection",
 }
 LINE = "@line"
+LINES = "@lines"
+"""XML only: {plural field: {index: line}} for items that are plain text (`with-id`...)."""
 
 _PLURAL = {
     "prop": "props",
@@ -90,6 +92,15 @@ def where(node: object, path: str) -> str:
     if isinstance(node, dict) and isinstance(node.get(LINE), int):
         return f"line {node[LINE]}"
     return path
+
+
+def where_item(node: object, key: str, index: int, path: str) -> str:
+    """`line N` of item `index` of the plain-text list `key` of a node read from XML, else the
+    JSON path `path.key[index]`."""
+    lines = node.get(LINES, {}).get(key, {}) if isinstance(node, dict) else {}
+    if isinstance(lines.get(index), int):
+        return f"line {lines[index]}"
+    return where(node, f"{path}.{key}[{index}]")
 
 
 def fail_at(name: str, node: object, path: str, message: str) -> NoReturn:
@@ -186,7 +197,10 @@ def _object(element: etree._Element) -> dict[str, Any]:
             value = _object(child)
         plural = _PLURAL.get(tag)
         if plural:
-            result.setdefault(plural, []).append(value)
+            items = result.setdefault(plural, [])
+            if isinstance(value, str):
+                result.setdefault(LINES, {}).setdefault(plural, {})[len(items)] = child.sourceline
+            items.append(value)
         else:
             result[tag] = value
     if prose:

@@ -97,19 +97,36 @@ def slug(text: str) -> str:
     return _SLUG_CHARS.sub("-", text.lower()).strip("-.")
 
 
-def derive_key(title: str, version: str | None = None) -> str:
-    """A framework/mapping key (`schema.Key`) from a title and version, at most 63 characters.
+_RELEASE = re.compile(r"^\d+(?:\.\d+)+$")
+_VERSION_CORE = re.compile(r"^\d+(?:\.\d+)*")
 
-    Only the title's main part (before a colon) is used; the version is kept whole and the
-    title cut at a word to make room for it.
+
+def _without_release(title: str, version: str | None) -> str:
+    """The title with a release number that spells the version cut to its major number
+    ("Revision 5.1.1" with version 5.1.1+u4 -> "Revision 5"), so every release of a catalog
+    has the same key."""
+    core = _VERSION_CORE.match((version or "").strip())
+    if core is None:
+        return title
+    words = title.split()
+    for i, word in enumerate(words):
+        if _RELEASE.match(word) and (core[0] == word or core[0].startswith(word + ".")):
+            words[i] = word.split(".", 1)[0]
+    return " ".join(words)
+
+
+def derive_key(title: str, version: str | None = None) -> str:
+    """A framework/mapping key (`schema.Key`) from a title, at most 63 characters.
+
+    Only the title's main part (before a colon) is used, cut at a word to fit. The version is
+    left out, so that a newer version of the same catalog has the same key and updates it in
+    place; a release number in the title that spells the version is cut to its major number.
     """
-    version_part = slug(version or "")[:30]
-    room = KEY_MAX - (len(version_part) + 1 if version_part else 0)
-    title_part = slug(title.split(":", 1)[0] or title)
-    if len(title_part) > room:
-        title_part = title_part[:room].rsplit("-", 1)[0]
-    title_part = title_part.strip("-.")
-    key = "-".join(p for p in (title_part, version_part) if p) or "imported"
+    main = title.split(":", 1)[0] or title
+    key = slug(_without_release(main, version))
+    if len(key) > KEY_MAX:
+        key = key[:KEY_MAX].rsplit("-", 1)[0]
+    key = key.strip("-.") or "imported"
     if not key[0].isalnum():
         key = "x" + key[: KEY_MAX - 1]
     return key

@@ -7,9 +7,11 @@ and `targets`. Relationships: `equivalent-to` and `equal-to` -> equivalent, `sub
 that the two do not relate), anything else -> related. The map's `remarks` become the note.
 
 Ids (`id-ref`) are OSCAL ids. When `source_framework` / `target_framework` is given as a
-`FrameworkDocument`, each id-ref is translated to the official label (`ac-2.1` -> `AC-2(1)`;
-an id-ref that already is a label is accepted; a `statement` id-ref such as `ac-2_smt.a` maps
-to its control) and an unknown id is an error; given as a key, id-refs are kept as they are.
+`FrameworkDocument` (or named by the mapping's resource and found by the `frameworks` lookup),
+each id-ref is translated to the official label (`ac-2.1` -> `AC-2(1)`; an id-ref that already
+is a label is accepted; a `statement` id-ref such as `ac-2_smt.a` maps to its control) and an
+unknown id is an error naming its place (with `keep_unknown`, it is kept as it is, for the
+caller to skip); given as a key, id-refs are kept as they are.
 Pairs that occur twice (several statements of one control) are merged: one relationship is
 kept when they agree, `related` when they differ.
 """
@@ -17,6 +19,7 @@ kept when they agree, `related` when they differ.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -46,7 +49,8 @@ NO_RELATIONSHIP = "no-relationship"
 class _Resolver:
     """OSCAL id-ref -> official label of one framework (or the id-ref itself)."""
 
-    def __init__(self, framework: FrameworkDocument | str) -> None:
+    def __init__(self, framework: FrameworkDocument | str, *, keep_unknown: bool = False) -> None:
+        self.keep_unknown = keep_unknown
         self.labels: dict[str, str] | None = None
         if isinstance(framework, FrameworkDocument):
             self.key = framework.id
@@ -68,7 +72,7 @@ class _Resolver:
         if found is None and kind == "statement":
             control = id_ref.split("_smt", 1)[0].split("_", 1)[0]
             found = self.labels.get(control)
-        return found
+        return id_ref if found is None and self.keep_unknown else found
 
 
 def read_mapping(
@@ -78,13 +82,16 @@ def read_mapping(
     source_framework: FrameworkDocument | str | None = None,
     target_framework: FrameworkDocument | str | None = None,
     key: str | None = None,
+    frameworks: Callable[[str], FrameworkDocument | None] | None = None,
+    keep_unknown: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> MappingDocument:
     """The crosswalk of an OSCAL mapping-collection file; `InvalidInput` naming `name` otherwise.
 
     A framework not given is named after the mapping's `source-resource` / `target-resource`:
-    its Assay `framework-id` prop, else a key made from the file name of its href (and its
-    id-refs are then kept as they are).
+    its Assay `framework-id` prop, else a key made from the file name of its href; the
+    `frameworks` lookup then gives its document when it is known (else id-refs are kept as
+    they are). The key of the crosswalk is `key`, else a slug of the title (without version).
     """
     if key is not None and not KEY_PATTERN.match(key):
         fail(name, None, f"invalid mapping key '{key}'")
@@ -110,8 +117,16 @@ def read_mapping(
         mappings = [mappings]
     if not isinstance(mappings, list) or not mappings:
         fail_at(name, root, f"{base}.mappings", "no mappings")
-    source = _Resolver(source_framework or _resource_key(root, "source-resource", name))
-    target = _Resolver(target_framework or _resource_key(root, "target-resource", name))
+    ends = []
+    for given, which in (
+        (source_framework, "source-resource"),
+        (target_framework, "target-resource"),
+    ):
+        found = given or _resource_key(root, which, name)
+        if isinstance(found, str) and frameworks is not None and KEY_PATTERN.match(found):
+            found = frameworks(found) or found
+        ends.append(_Resolver(found, keep_unknown=keep_unknown))
+    source, target = ends
     for resolver in (source, target):
         if not KEY_PATTERN.match(resolver.key):
             fail(name, None, f"invalid framework key '{resolver.key}'")

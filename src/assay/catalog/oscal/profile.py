@@ -16,7 +16,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-from assay.catalog.oscal._document import fail_at, load_oscal, where
+from assay.catalog.oscal._document import fail_at, load_oscal, where, where_item
 from assay.catalog.oscal._markup import md_to_text, one_line
 from assay.catalog.oscal.inputs import DEFAULT_MAX_BYTES, KEY_PATTERN, derive_key, fail, slug
 from assay.catalog.schema import BaselineEntry, ControlEntry, FrameworkDocument
@@ -28,6 +28,8 @@ class Selection:
 
     with_ids: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    id_places: tuple[str, ...] = ()
+    """Where each with-id is in the file (`line 12`, `profile.imports[0]...with-ids[3]`)."""
     with_child_controls: bool = False
     everything: bool = False
 
@@ -120,7 +122,8 @@ def resolve_baseline(
     """The controls `profile` selects from `catalog`, by official label, in catalog order.
 
     Ids of the profile are matched against `ControlEntry.oscal_id`. Every import is resolved
-    against `catalog`. An id the catalog does not have is an `InvalidInput` listing the first few.
+    against `catalog`. An id the catalog does not have is an `InvalidInput` naming the place of
+    the first one and listing the first few.
     """
     by_id: dict[str, ControlEntry] = {}
     order: list[ControlEntry] = []
@@ -138,17 +141,17 @@ def resolve_baseline(
     visit(catalog.controls, 0)
 
     selected: set[str] = set()
-    unknown: list[str] = []
+    unknown: list[tuple[str, str]] = []  # (id, place)
     for imp in profile.imports:
         included = _apply(imp.include, by_id, order, selectable, unknown)
         excluded = _apply(imp.exclude, by_id, order, selectable, unknown)
         selected |= included - excluded
     if unknown:
-        first = list(dict.fromkeys(unknown))
+        first = list(dict.fromkeys(control_id for control_id, _ in unknown))
         shown = ", ".join(first[:5]) + (f" and {len(first) - 5} more" if len(first) > 5 else "")
         fail(
             profile.name,
-            None,
+            unknown[0][1] or None,
             f"{len(first)} control id(s) selected by the profile are not in catalog "
             f"'{catalog.name}' {catalog.version}: {shown}",
         )
@@ -167,7 +170,7 @@ def _apply(
     by_id: dict[str, ControlEntry],
     order: list[ControlEntry],
     selectable: set[str],
-    unknown: list[str],
+    unknown: list[tuple[str, str]],
 ) -> set[str]:
     result: set[str] = set()
 
@@ -182,10 +185,11 @@ def _apply(
         if selection.everything:
             result |= {e.id for e in order if e.id in selectable}
             continue
-        for control_id in selection.with_ids:
+        places = selection.id_places or ("",) * len(selection.with_ids)
+        for control_id, place in zip(selection.with_ids, places, strict=True):
             entry = by_id.get(control_id)
             if entry is None:
-                unknown.append(control_id)
+                unknown.append((control_id, place))
             else:
                 add(entry, selection.with_child_controls)
         for pattern in selection.patterns:
@@ -218,6 +222,9 @@ def _selections(imp: dict[str, Any], key: str, name: str, path: str) -> tuple[Se
             Selection(
                 with_ids=tuple(x.strip() for x in ids),
                 patterns=tuple(patterns),
+                id_places=tuple(
+                    where_item(entry, "with-ids", k, entry_path) for k in range(len(ids))
+                ),
                 with_child_controls=entry.get("with-child-controls") == "yes",
             )
         )

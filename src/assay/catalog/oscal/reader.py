@@ -19,7 +19,8 @@ Mapping of the OSCAL model:
   items without that prop; for it, a subcategory without `example` parts and a category with
   an empty statement are marked withdrawn (91 items: 12 categories, 79 subcategories).
 * properties: the `sort-id` prop as `sort-id`, and Assay's own props (see `_ns`).
-* framework: `key` argument, else Assay's `framework-id` prop, else a slug of title + version;
+* framework: `key` argument, else Assay's `framework-id` prop, else a slug of the title
+  without the version (`inputs.derive_key`: a newer release gets the same key);
   `name`/`version` from the metadata; `publisher` is the first party with role `publisher` or
   `creator`; `source` is the file name; `notice` is `oscal-uuid: <catalog uuid>` (unless the
   catalog was exported by Assay with a notice of its own); `levels` names each depth by its most
