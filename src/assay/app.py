@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assay import __version__
@@ -16,7 +17,8 @@ def create_app() -> FastAPI:
     """Build the app; the API and the web pages each install their own routes.
 
     Errors are answered in the caller's language: RFC 9457 problem documents under /api,
-    HTML pages everywhere else.
+    HTML pages everywhere else. A database constraint that fires anyway (two requests racing
+    for the same name) is a 409 there too; its transaction was already rolled back.
     """
     from assay import api, web
 
@@ -34,7 +36,7 @@ def create_app() -> FastAPI:
             return await api.handle_error(request, exc)
         return await web.handle_error(request, exc)
 
-    for kind in (AssayError, RequestValidationError, StarletteHTTPException):
+    for kind in (AssayError, RequestValidationError, StarletteHTTPException, IntegrityError):
         app.add_exception_handler(kind, handle)
     api.install(app)
     web.install(app)

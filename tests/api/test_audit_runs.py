@@ -58,7 +58,7 @@ def test_submit_then_read_list_fleet_and_diff(
     detail = client.get(f"/api/v1/audit-runs/{stored['id']}", headers=reader).json()
     assert detail["organization"] == "client-a"
     assert detail["results"][0]["locations"] == [{"path": "/etc/shadow", "line": 2}]
-    fleet = client.get("/api/v1/orgs/client-a/fleet", headers=reader).json()
+    fleet = client.get("/api/v1/orgs/client-a/fleet", headers=reader).json()["items"]
     assert fleet[0]["asset"] == "Web A" and fleet[0]["latest"]["id"] == second.json()["id"]
     drift = client.get(
         f"/api/v1/audit-runs/{stored['id']}/diff/{second.json()['id']}", headers=reader

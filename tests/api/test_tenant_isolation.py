@@ -323,11 +323,13 @@ def fill(endpoint: Endpoint, target: Target) -> str:
 
 
 def normalized(problem: dict[str, Any], target: Target, endpoint: Endpoint) -> dict[str, Any]:
-    """The problem with the caller-supplied path values masked, to compare with a ghost call."""
+    """The problem with the caller-supplied path values masked, to compare with a ghost call.
+    One mask for every parameter: two parameters may have the same value (answer 3 and
+    evidence 3), which the ghost's never do."""
     detail = str(problem.get("detail", ""))
     for name in path_params(endpoint):
         value = PATH_PARAMETERS[name](target)
-        detail = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", "{" + name + "}", detail)
+        detail = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", "{path value}", detail)
     return {**{k: v for k, v in problem.items() if k != "instance"}, "detail": detail}
 
 

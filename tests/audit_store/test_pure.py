@@ -137,3 +137,21 @@ def test_malformed_runs_are_refused_naming_the_field(change: dict[str, Any], fie
     with pytest.raises(ValidationError) as caught:
         SubmittedRun.model_validate(_run(**change))
     assert field in str(caught.value)
+
+
+def test_suggestion_rows_cap_their_lists_and_keep_the_counts() -> None:
+    from assay.audit.service import SUGGESTION_LIST_CAP, AssessmentSuggestions, suggestion_rows
+    from assay.audit.suggest import Suggestion
+
+    many = Suggestion(
+        control="5.2",
+        failed=30,
+        runs=set(range(1, 31)),
+        failing=[f"host-{n}: accounts.no_empty_passwords" for n in range(30)],
+    )
+    found = AssessmentSuggestions(assessment=None, framework_key="cis", by_control={"5.2": many})  # type: ignore[arg-type]
+    (row,) = suggestion_rows(found)
+    assert row["run_count"] == 30
+    assert row["runs"] == list(range(30, 30 - SUGGESTION_LIST_CAP, -1))
+    assert len(row["failing"]) == SUGGESTION_LIST_CAP
+    assert row["failed"] == 30

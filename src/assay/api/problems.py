@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from http import HTTPStatus
@@ -12,6 +13,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assay.errors import AssayError, AuthenticationFailed
@@ -154,8 +156,24 @@ def _listed_problems(exc: AssayError) -> list[ValidationIssue] | None:
     return issues
 
 
+CONFLICT_DETAIL = (
+    "the change conflicts with data saved meanwhile (a name or identifier already taken, or a "
+    "related record changed); nothing was saved: reload and try again"
+)
+
+_log = logging.getLogger("assay.api")
+
+
+def log_integrity_error(request: Request, exc: IntegrityError) -> None:
+    """Name the constraint for the server log: the database's first line names it and never the
+    values (PostgreSQL puts them on the DETAIL line)."""
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+    _log.warning("409 for %s %s: %s", request.method, request.url.path, reason)
+
+
 async def handle_error(request: Request, exc: Exception) -> JSONResponse:
-    """Map a service error, a validation error or an HTTP error to a problem document."""
+    """Map a service error, a validation error, a constraint conflict or an HTTP error to a
+    problem document."""
     if isinstance(exc, AssayError):
         headers = None
         if isinstance(exc, AuthenticationFailed):
@@ -178,6 +196,18 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
             detail=_summary(issues),
             kind="validation-error",
             errors=issues,
+        )
+    if isinstance(exc, IntegrityError):
+        # A constraint the service's own checks did not foresee, usually a race between two
+        # requests (both saw a name free, one inserted it first). The transaction was rolled
+        # back before this handler ran.
+        log_integrity_error(request, exc)
+        return problem_response(
+            request,
+            status=409,
+            title="Conflict",
+            detail=CONFLICT_DETAIL,
+            kind="conflict",
         )
     if isinstance(exc, StarletteHTTPException):
         phrase = _phrase(exc.status_code)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assay.api.pagination import Page
 from assay.api.schemas import _request_config
 from assay.risk.inputs import (
     MAX_ACTOR_CHARS,
@@ -361,8 +362,13 @@ class PortfolioOut(BaseModel):
     residual: SummaryOut
     residual_if_verified: SummaryOut
     verification_gap: Gap
-    clients: list[ClientOut] = Field(description="An MSP's clients (empty for a client).")
-    risk_means: list[RiskMean]
+    clients: list[ClientOut] = Field(
+        description="An MSP's clients (empty for a client): one line per client, all of them."
+    )
+    risk_means: Page[RiskMean] = Field(
+        description="One page (`limit`, `offset`) of the summed risks' mean annual losses, by "
+        "client and risk id; `total` counts every summed risk."
+    )
 
 
 class StepOut(BaseModel):

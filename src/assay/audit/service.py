@@ -331,19 +331,41 @@ def get_run(session: Session, actor: Actor, run_id: int) -> RunView:
 
 def fleet(session: Session, actor: Actor, org_slug: str) -> list[FleetRow]:
     """Every asset of the organization with its latest run (None when never audited)."""
+    return _fleet_rows(session, _client(session, actor, org_slug))
+
+
+def fleet_page(
+    session: Session, actor: Actor, org_slug: str, *, limit: int = 50, offset: int = 0
+) -> tuple[list[FleetRow], int]:
+    """One page of the fleet, by asset name, and the number of assets in the whole fleet.
+    Paged in SQL: only the page's assets and their latest runs are read."""
     org = _client(session, actor, org_slug)
-    latest = (
-        select(func.max(AuditRunRecord.id))
-        .where(AuditRunRecord.organization_id == org.id)
-        .group_by(AuditRunRecord.asset_id)
-    )
+    count = select(func.count()).select_from(Asset).where(Asset.organization_id == org.id)
+    total = session.scalar(count) or 0
+    return _fleet_rows(session, org, limit=limit, offset=offset), total
+
+
+def _fleet_rows(
+    session: Session, org: Organization, *, limit: int | None = None, offset: int = 0
+) -> list[FleetRow]:
+    """The organization's assets by name (all, or one page), each with its latest run."""
+    query = select(Asset).where(Asset.organization_id == org.id).order_by(Asset.name, Asset.id)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    assets = list(session.scalars(query))
+    if not assets:
+        return []
+    latest = select(func.max(AuditRunRecord.id)).where(AuditRunRecord.organization_id == org.id)
+    if limit is not None:  # one page (at most MAX_LIMIT assets): only their runs
+        latest = latest.where(AuditRunRecord.asset_id.in_([asset.id for asset in assets]))
     runs = {
         run.asset_id: run
-        for run in session.scalars(select(AuditRunRecord).where(AuditRunRecord.id.in_(latest)))
+        for run in session.scalars(
+            select(AuditRunRecord).where(
+                AuditRunRecord.id.in_(latest.group_by(AuditRunRecord.asset_id))
+            )
+        )
     }
-    assets = session.scalars(
-        select(Asset).where(Asset.organization_id == org.id).order_by(Asset.name)
-    )
     return [FleetRow(asset, runs.get(asset.id)) for asset in assets]
 
 
@@ -403,16 +425,21 @@ def suggestions(session: Session, actor: Actor, assessment_id: int) -> Assessmen
     return found
 
 
+SUGGESTION_LIST_CAP = 20
+"""At most this many run ids and failing checks per suggested control (the counts are whole)."""
+
+
 def suggestion_rows(found: AssessmentSuggestions) -> list[dict[str, Any]]:
-    """Suggestions as plain rows, by control label (for JSON and tables)."""
+    """Suggestions as plain rows, by control label (for JSON and tables); the newest runs first."""
     return [
         {
             "control": label,
             "suggested_status": str(s.status),
             "passed": s.passed,
             "failed": s.failed,
-            "runs": sorted(s.runs),
-            "failing": s.failing[:20],
+            "run_count": len(s.runs),
+            "runs": sorted(s.runs, reverse=True)[:SUGGESTION_LIST_CAP],
+            "failing": s.failing[:SUGGESTION_LIST_CAP],
         }
         for label, s in sorted(found.by_control.items(), key=lambda item: _label_key(item[0]))
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assay.errors import AssayError, PermissionDenied
@@ -33,6 +34,10 @@ class SignInRequired(Exception):
 
 
 MAX_LISTED_PROBLEMS = 5
+CONFLICT_MESSAGE = (
+    "This change conflicts with something saved at the same time (a name or identifier already "
+    "taken, or a related record changed). Nothing was saved: go back, reload and try again."
+)
 
 
 def describe(exc: Exception) -> tuple[int, str, str, dict[str, str] | None]:
@@ -41,6 +46,8 @@ def describe(exc: Exception) -> tuple[int, str, str, dict[str, str] | None]:
         return exc.status, exc.title, exc.message, None
     if isinstance(exc, RequestValidationError):
         return 422, "Invalid input", _validation_message(exc), None
+    if isinstance(exc, IntegrityError):  # a race the service's checks could not see
+        return 409, "Conflict", CONFLICT_MESSAGE, None
     if isinstance(exc, StarletteHTTPException):
         status = exc.status_code
         title = _phrase(status)

@@ -32,6 +32,7 @@ from assay.api.assess_schemas import (
     VerdictIn,
     VerificationOut,
 )
+from assay.api.bodies import BoundedBodyRoute
 from assay.api.deps import CurrentActor, DbSession, StreamingActor
 from assay.api.openapi import problem_responses
 from assay.api.pagination import Page, PageQuery, page_of, slice_list
@@ -53,7 +54,7 @@ from assay.db.engine import unit_of_work
 from assay.errors import InvalidInput
 from assay.transfer import Upload, attachment_headers, file_chunks, read_upload
 
-router = APIRouter(tags=["assessments"])
+router = APIRouter(tags=["assessments"], route_class=BoundedBodyRoute)
 
 FILE_FIELD = "file"
 

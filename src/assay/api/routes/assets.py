@@ -22,6 +22,7 @@ from assay.api.asset_schemas import (
     AssetPatch,
     IdentifierIn,
 )
+from assay.api.bodies import BoundedBodyRoute
 from assay.api.deps import CurrentActor, DbSession, StreamingActor
 from assay.api.openapi import problem_responses
 from assay.api.pagination import Page, PageQuery, page_of
@@ -37,7 +38,7 @@ from assay.errors import InvalidInput
 from assay.tenancy.models import Organization
 from assay.transfer import Upload, attachment_headers, read_upload
 
-router = APIRouter(tags=["assets"])
+router = APIRouter(tags=["assets"], route_class=BoundedBodyRoute)
 
 FILE_FIELD = "file"
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from assay.api.bodies import BoundedBodyRoute
 from assay.api.deps import CurrentActor, DbSession
 from assay.api.openapi import problem_responses
 from assay.api.pagination import Page, PageQuery, page_of
@@ -11,7 +12,7 @@ from assay.api.params import OrgSlug
 from assay.api.schemas import AuditEventOut
 from assay.auditlog import service as auditlog
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=BoundedBodyRoute)
 
 
 @router.get("/orgs/{slug}/audit-events", responses=problem_responses(403, 404))

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from assay.api.bodies import BoundedBodyRoute
 from assay.api.deps import CurrentActor, DbSession, StreamingActor
 from assay.api.openapi import problem_responses
 from assay.api.pagination import Page, PageQuery, page_of
@@ -29,7 +30,7 @@ from assay.db.engine import unit_of_work
 from assay.errors import InvalidInput
 from assay.transfer import read_json_body
 
-router = APIRouter(tags=["host audits"])
+router = APIRouter(tags=["host audits"], route_class=BoundedBodyRoute)
 
 MAX_SUBMISSION_BYTES = 32 * 1024 * 1024
 
@@ -127,8 +128,9 @@ class SuggestionOut(BaseModel):
     suggested_status: str
     passed: int
     failed: int
-    runs: list[int]
-    failing: list[str]
+    run_count: int = Field(description="runs of audited assets that checked the control")
+    runs: list[int] = Field(description="the newest of those runs (at most 20)")
+    failing: list[str] = Field(description="failing checks (at most 20)")
 
 
 class SuggestionsOut(BaseModel):
@@ -191,17 +193,21 @@ def list_runs(
 
 
 @router.get("/orgs/{slug}/fleet", responses=problem_responses(403, 404))
-def get_fleet(session: DbSession, actor: CurrentActor, slug: OrgSlug) -> list[FleetRowOut]:
-    """Every asset with its latest run."""
-    return [
+def get_fleet(
+    session: DbSession, actor: CurrentActor, slug: OrgSlug, page: PageQuery
+) -> Page[FleetRowOut]:
+    """Every asset with its latest run, by asset name."""
+    rows, total = service.fleet_page(session, actor, slug, limit=page.limit, offset=page.offset)
+    items = (
         FleetRowOut(
             asset=row.asset.name,
             kind=str(row.asset.kind),
             criticality=str(row.asset.criticality),
             latest=AuditRunOut.of(row.latest, row.asset) if row.latest else None,
         )
-        for row in service.fleet(session, actor, slug)
-    ]
+        for row in rows
+    )
+    return page_of(FleetRowOut, items, total, page)
 
 
 @router.get("/audit-runs/{run_id}", responses=problem_responses(404))

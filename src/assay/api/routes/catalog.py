@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from assay.api.bodies import BoundedBodyRoute
 from assay.api.catalog_schemas import (
     ControlDetailOut,
     ControlOut,
@@ -37,7 +38,9 @@ MAX_LEVEL = 32
 MAX_IMPLEMENTATION_GROUP = 9
 
 # Authentication only: catalogs carry no organization data and need no authorization.
-router = APIRouter(tags=["catalogs"], dependencies=[Depends(current_actor)])
+router = APIRouter(
+    tags=["catalogs"], dependencies=[Depends(current_actor)], route_class=BoundedBodyRoute
+)
 
 FrameworkFilter = Annotated[
     str | None,

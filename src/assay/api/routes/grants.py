@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from assay.api.bodies import BoundedBodyRoute
 from assay.api.deps import CurrentActor, DbSession
 from assay.api.openapi import problem_responses
 from assay.api.pagination import Page, PageQuery, page_of, slice_list
@@ -11,7 +12,9 @@ from assay.api.params import GrantId, OrgSlug
 from assay.api.schemas import GrantCreate, GrantOut
 from assay.tenancy import service as tenancy
 
-router = APIRouter(prefix="/orgs/{slug}/auditor-grants", tags=["auditor grants"])
+router = APIRouter(
+    prefix="/orgs/{slug}/auditor-grants", tags=["auditor grants"], route_class=BoundedBodyRoute
+)
 
 
 @router.get("", responses=problem_responses(403, 404))

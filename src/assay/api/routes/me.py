@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from assay.api.bodies import BoundedBodyRoute
 from assay.api.deps import CurrentCaller
 from assay.api.schemas import MeOut, OrgOut, UserOut
 
-router = APIRouter(tags=["me"])
+router = APIRouter(tags=["me"], route_class=BoundedBodyRoute)
 
 
 @router.get("/me")

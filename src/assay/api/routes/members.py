@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from assay.api.bodies import BoundedBodyRoute
 from assay.api.deps import CurrentActor, DbSession
 from assay.api.openapi import problem_responses
 from assay.api.pagination import Page, PageQuery, page_of
@@ -11,7 +12,7 @@ from assay.api.params import MemberId, OrgSlug
 from assay.api.schemas import MemberAdd, MemberOut, NewMemberOut
 from assay.tenancy import service as tenancy
 
-router = APIRouter(prefix="/orgs/{slug}/members", tags=["members"])
+router = APIRouter(prefix="/orgs/{slug}/members", tags=["members"], route_class=BoundedBodyRoute)
 
 
 @router.get("", responses=problem_responses(403, 404))

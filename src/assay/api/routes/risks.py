@@ -13,9 +13,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from assay.api.bodies import BoundedBodyRoute
 from assay.api.deps import CurrentActor, DbSession
 from assay.api.openapi import problem_responses
-from assay.api.pagination import Page, PageQuery, page_of
+from assay.api.pagination import Page, PageQuery, page_of, slice_list
 from assay.api.params import OrgSlug, RiskId
 from assay.api.risk_schemas import (
     AcceptanceIn,
@@ -24,6 +25,7 @@ from assay.api.risk_schemas import (
     PortfolioOut,
     RiskCreate,
     RiskDetailOut,
+    RiskMean,
     RiskOut,
     RiskPatch,
     SimulationOut,
@@ -34,7 +36,7 @@ from assay.risk.fair import DEFAULT_ITERATIONS
 from assay.risk.inputs import MAX_AMOUNT, MAX_REGISTER_ITERATIONS
 from assay.risk.models import RiskStatus
 
-router = APIRouter(tags=["risks"])
+router = APIRouter(tags=["risks"], route_class=BoundedBodyRoute)
 
 StatusQuery = Annotated[RiskStatus | None, Query(description="Only risks in this status.")]
 IterationsQuery = Annotated[
@@ -99,17 +101,24 @@ def risk_portfolio(
     session: DbSession,
     actor: CurrentActor,
     slug: OrgSlug,
+    page: PageQuery,
     iterations: IterationsQuery = DEFAULT_ITERATIONS,
     seed: SeedQuery = analysis.DEFAULT_SEED,
     tolerance: ToleranceQuery = None,
 ) -> PortfolioOut:
     """The residual annual loss of the risks a client carries (open, mitigating, accepted),
     summed per simulated year, as the controls stand and with every claim verified; for an
-    MSP, the same across the clients the caller may see, each client apart too."""
+    MSP, the same across the clients the caller may see, each client apart too. The totals
+    cover every risk; `limit` and `offset` page the per-risk means (`risk_means`)."""
     view = analysis.portfolio(
         session, actor, slug, iterations=iterations, seed=seed, tolerance=tolerance
     )
-    return PortfolioOut.model_validate(view.to_dict())
+    figures = view.to_dict()
+    means, total = slice_list(figures.pop("risk_means"), page)
+    items = (RiskMean.model_validate(mean) for mean in means)
+    return PortfolioOut.model_validate(
+        {**figures, "risk_means": page_of(RiskMean, items, total, page)}
+    )
 
 
 @router.get("/risks/{risk_id}", responses=problem_responses(404))

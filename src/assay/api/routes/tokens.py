@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from assay.accounts import service as accounts
+from assay.api.bodies import BoundedBodyRoute
 from assay.api.deps import CurrentActor, CurrentCaller, DbSession
 from assay.api.openapi import problem_responses
 from assay.api.pagination import Page, PageQuery, page_of
 from assay.api.params import TokenId
 from assay.api.schemas import TokenCreate, TokenIssued, TokenOut
 
-router = APIRouter(prefix="/tokens", tags=["tokens"])
+router = APIRouter(prefix="/tokens", tags=["tokens"], route_class=BoundedBodyRoute)
 
 
 @router.get("")

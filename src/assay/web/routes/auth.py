@@ -53,7 +53,7 @@ def _login_page(
     return response
 
 
-@router.get("/login")
+@router.api_route("/login", methods=["GET", "HEAD"])
 def login_form(
     request: Request, next_path: Annotated[str | None, Query(alias="next")] = None
 ) -> Response:
