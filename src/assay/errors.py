@@ -14,6 +14,13 @@ class AssayError(Exception):
         self.message = message
 
 
+class ConfigurationError(AssayError, ValueError):
+    """A setting from the environment cannot be used; the message names the variable."""
+
+    status = 500
+    title = "Configuration error"
+
+
 class InvalidInput(AssayError):
     status = 422
     title = "Invalid input"

@@ -34,6 +34,7 @@ from assay.catalog.models import Control
 from assay.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from assay.tenancy.models import Role
 from tests.assess.conftest import AssessWorld
+from tests.factories import SYSTEM
 
 EVIL = '=HYPERLINK("http://evil.example/x","click")'
 HOSTILE_NOTES = [EVIL, "@SUM(A1)", "+1 555 0100", "-2+3", "'quoted already", "''two", "'=x"]
@@ -281,7 +282,7 @@ def test_round_trip_without_edits_changes_nothing(
     assert after["answers"] == before["answers"]
     answer = answer_of(session, aw, "1.1")
     assert answer is not None and answer.state is AnswerState.VERIFIED  # not re-opened
-    assert verify_chain(session).intact
+    assert verify_chain(session, SYSTEM).intact
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -320,7 +321,7 @@ def test_round_trip_applies_exactly_the_edited_rows(
     assert events[-1].detail["file"] == f"edited.{fmt}"
     assert events[-1].detail["created"] == 1 and events[-1].detail["changed"] == 2
     assert all(e.actor_label == OWNER for e in events)
-    assert verify_chain(session).intact
+    assert verify_chain(session, SYSTEM).intact
 
     one = answer_of(session, aw, "1.1")
     assert one is not None and (one.maturity, one.state) == (4, AnswerState.CLAIMED)

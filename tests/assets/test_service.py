@@ -17,7 +17,7 @@ from assay.auditlog.service import verify_chain
 from assay.errors import Conflict, InvalidInput, NotFound
 from assay.tenancy.models import Role
 from tests.assets.conftest import stored
-from tests.factories import World
+from tests.factories import SYSTEM, World
 
 WEB1 = AssetInput(
     name="web1",
@@ -86,7 +86,7 @@ def test_create_update_delete_each_write_one_audit_event(session: Session, world
     [deleted] = events(session, "asset.delete")
     assert deleted.detail["name"] == "web1" and deleted.detail["criticality"] == "critical"
     assert stored(session)[:2] == (0, 0)
-    assert verify_chain(session).intact
+    assert verify_chain(session, SYSTEM).intact
 
 
 def test_names_and_identifiers_are_unique_within_an_organization(
@@ -249,7 +249,7 @@ def test_import_creates_or_with_update_changes_only_the_given_columns(
     assert event.detail["created"] == ["web3"]
     assert event.detail["updated"] == {"web1": ["criticality"]}
     assert event.detail["unchanged"] == 0 and len(event.detail["sha256"]) == 64
-    assert verify_chain(session).intact
+    assert verify_chain(session, SYSTEM).intact
 
 
 def test_import_identifier_clashes_and_moves(

@@ -18,7 +18,7 @@ from assay.auditlog.models import AuditEvent
 from assay.auditlog.service import verify_chain
 from assay.errors import NotFound, PermissionDenied
 from assay.tenancy.models import Role
-from tests.factories import World, run_document
+from tests.factories import SYSTEM, World, run_document
 
 # Real check ids: the first references CIS 5.2 / CSF PR.AA-03, the second CIS 3.3 and 4.1.
 EMPTY_PASSWORDS = "accounts.no_empty_passwords"
@@ -101,7 +101,7 @@ def test_an_operator_run_becomes_evidence_for_unverified_answers(
     assert verified is not None and verified.state is AnswerState.VERIFIED
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "audit_run.store")).one()
     assert event.object_id == str(run.id) and event.organization_id == world.orgs["client-a"].id
-    assert verify_chain(session).intact
+    assert verify_chain(session, SYSTEM).intact
 
 
 def test_the_asset_is_found_by_host_name_and_an_unknown_one_stores_nothing(

@@ -63,6 +63,27 @@ def test_users_cannot_create_free_standing_users(session: Session, world: World)
         )
 
 
+@pytest.mark.parametrize("role", list(Role))
+def test_only_the_operator_lists_every_user(session: Session, world: World, role: Role) -> None:
+    users, total = service.list_users(session, SYSTEM)
+    assert total == len(users) > 0
+    with pytest.raises(PermissionDenied):
+        service.list_users(session, world.actor("northwind", role))
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_only_the_operator_replaces_passwords(session: Session, world: World, role: Role) -> None:
+    target = world.user("client-a", Role.EXECUTIVE)
+    before = target.password_hash
+    for email in (target.email, "nobody@example.org"):  # the same answer, existing or not
+        with pytest.raises(PermissionDenied):
+            service.set_password(session, world.actor("northwind", role), email, "a-new-password!")
+    assert target.password_hash == before
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+    service.set_password(session, SYSTEM, target.email, "a-new-password!")
+    assert target.password_hash != before
+
+
 def test_sign_in_success_and_failure_are_audited(session: Session, world: World) -> None:
     email = world.user("client-a", Role.ADMIN).email
     assert attempt(session, email, PASSWORD).email == email

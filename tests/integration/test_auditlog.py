@@ -39,7 +39,7 @@ def test_chain_links_from_genesis(session: Session) -> None:
     events = add_events(session, 5)
     assert events[0].prev_hash == GENESIS_HASH
     assert all(b.prev_hash == a.hash for a, b in pairwise(events))
-    report = verify_chain(session)
+    report = verify_chain(session, SYSTEM)
     assert report.intact and report.checked == 5
 
 
@@ -58,7 +58,7 @@ def test_editing_a_row_is_caught(session: Session, column: str, value: object) -
     target = events[2].id
     session.execute(update(AuditEvent).where(AuditEvent.id == target).values({column: value}))
     session.commit()
-    report = verify_chain(session)
+    report = verify_chain(session, SYSTEM)
     assert not report.intact
     assert report.first_bad_id == target
     assert report.checked == 2
@@ -68,16 +68,43 @@ def test_deleting_a_row_is_caught(session: Session) -> None:
     events = add_events(session, 4)
     session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": events[1].id})
     session.commit()
-    report = verify_chain(session)
+    report = verify_chain(session, SYSTEM)
     assert report.first_bad_id == events[2].id
     assert "link broken" in (report.problem or "")
+
+
+def test_report_gives_the_head_hash(session: Session) -> None:
+    assert verify_chain(session, SYSTEM).head == GENESIS_HASH
+    events = add_events(session, 3)
+    report = verify_chain(session, SYSTEM)
+    assert (report.checked, report.head) == (3, events[-1].hash)
+
+
+def test_deleting_the_newest_event_shows_only_in_the_head(session: Session) -> None:
+    """The chain stays intact when its end is cut off: only the head (and count) tell."""
+    events = add_events(session, 4)
+    head = verify_chain(session, SYSTEM).head
+    session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": events[-1].id})
+    session.commit()
+    report = verify_chain(session, SYSTEM)
+    assert report.intact
+    assert (report.checked, report.head) == (3, events[-2].hash)
+    assert report.head != head
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_only_the_operator_verifies_the_whole_chain(
+    session: Session, world: World, role: Role
+) -> None:
+    with pytest.raises(PermissionDenied):
+        verify_chain(session, world.actor("northwind", role))
 
 
 def test_rewriting_a_row_and_its_hash_breaks_the_next_link(session: Session) -> None:
     events = add_events(session, 3)
     session.execute(update(AuditEvent).where(AuditEvent.id == events[1].id).values(hash="f" * 64))
     session.commit()
-    assert verify_chain(session).first_bad_id == events[1].id
+    assert verify_chain(session, SYSTEM).first_bad_id == events[1].id
 
 
 def test_event_is_rolled_back_with_the_change(session: Session, world: World) -> None:

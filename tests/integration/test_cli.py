@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -122,6 +122,50 @@ def test_audit_verify_catches_an_edited_row(session: Session) -> None:
     code, _, err = assay("audit-log", "verify")
     assert code == 1
     assert f"event {victim}" in err and "TAMPERED" in err
+
+
+def test_audit_verify_prints_count_and_head(session: Session) -> None:
+    setup_world()
+    events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+    out = ok("audit-log", "verify")
+    assert out == f"audit trail intact: {len(events)} events verified, head {events[-1].hash}\n"
+    report = json.loads(ok("audit-log", "verify", "--json"))
+    assert report == {
+        "intact": True,
+        "events": len(events),
+        "head": events[-1].hash,
+        "expected_head": None,
+        "first_bad_id": None,
+        "problem": None,
+    }
+    assert ok("audit-log", "verify", "--expect-head", events[-1].hash.upper()) == out
+
+
+def test_audit_verify_expect_head_catches_deleting_the_newest_event(session: Session) -> None:
+    setup_world()
+    head = json.loads(ok("audit-log", "verify", "--json"))["head"]
+    newest = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert newest is not None and newest.hash == head
+    session.execute(delete(AuditEvent).where(AuditEvent.id == newest.id))
+    session.commit()
+    assert "intact" in ok("audit-log", "verify")  # the chain alone cannot tell
+    code, out, err = assay("audit-log", "verify", "--expect-head", head)
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "does not end at the expected head" in err and "not in the chain" in err
+    code, out, err = assay("audit-log", "verify", "--expect-head", head, "--json")
+    assert code == 1 and err.count("\n") == 1
+    report = json.loads(out)
+    assert (report["intact"], report["expected_head"]) == (False, head)
+    assert report["head"] == newest.prev_hash
+
+
+def test_audit_verify_expect_head_says_when_the_chain_grew(session: Session) -> None:
+    setup_world()
+    head = json.loads(ok("audit-log", "verify", "--json"))["head"]
+    ok("org", "create", "initech", "--name", "Initech", "--kind", "msp")
+    code, _, err = assay("audit-log", "verify", "--expect-head", head)
+    assert code == 1 and "followed by 1 newer event" in err
 
 
 def test_list_commands_print_only_json() -> None:

@@ -194,7 +194,7 @@ def test_an_expired_acceptance_reopens_the_risk_on_read(
         select(AuditEvent.id).where(AuditEvent.action == "risk.acceptance_expired")
     ).all()
     assert len(count) == 1
-    assert verify_chain(session).intact
+    assert verify_chain(session, SYSTEM).intact
 
 
 def test_expiry_is_due_the_day_after_the_expiry_date(session: Session, world: World) -> None:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from assay.auditlog.service import verify_chain
 from assay.cli.main import app
 from assay.risk.models import Risk, RiskAcceptance, RiskControl
+from tests.factories import SYSTEM
 
 runner = CliRunner()
 
@@ -43,4 +44,4 @@ def test_demo_risks_are_seeded_once(session: Session) -> None:
     )
     portfolio = json.loads(shown.stdout)
     assert portfolio["risks"] == 5 and portfolio["verification_gap"]["mean"] > 0
-    assert verify_chain(session).intact
+    assert verify_chain(session, SYSTEM).intact

@@ -189,7 +189,7 @@ def test_delete_keeps_what_it_was_in_the_trail(session: Session, world: World) -
     [deleted] = events(session, "risk.delete")
     assert deleted.detail["title"] == "Ransomware on the file server"
     assert deleted.detail["fair"]["tef"]["mode"] == 6.0
-    assert verify_chain(session).intact
+    assert verify_chain(session, SYSTEM).intact
 
 
 @pytest.mark.parametrize(

@@ -100,3 +100,24 @@ separation_of_duties: []
 """
     with pytest.raises(ValidationError):
         load_policy(text)
+
+
+INSTALLATION_ACTIONS = ["user.list", "user.create", "user.set_password", "audit_log.verify"]
+
+
+@pytest.mark.parametrize("action", INSTALLATION_ACTIONS)
+def test_installation_wide_actions_are_the_local_operators(action: str) -> None:
+    POLICY.check_installation(Actor.system("cli:test"), action)
+    for role in Role:
+        with pytest.raises(PermissionDenied, match="reserved to the local operator"):
+            POLICY.check_installation(actor(role), action)
+
+
+@pytest.mark.parametrize("action", ["user.list", "user.set_password", "audit_log.verify"])
+def test_installation_wide_actions_grant_no_role(action: str) -> None:
+    assert not any(POLICY.allows(role, action, rel) for role in Role for rel in Relation)
+
+
+def test_installation_check_knows_only_policy_actions() -> None:
+    with pytest.raises(KeyError):
+        POLICY.check_installation(Actor.system("cli:test"), "user.delete_everyone")

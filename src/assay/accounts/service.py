@@ -13,6 +13,7 @@ from assay.accounts.models import ApiToken, LoginFailure, User, WebSession
 from assay.accounts.secrets import hash_password, new_token, token_hash, verify_password
 from assay.auditlog.service import record
 from assay.auth.actor import Actor, Via
+from assay.auth.policy import Relation, packaged_policy
 from assay.config import settings
 from assay.db.base import utcnow
 from assay.errors import (
@@ -20,7 +21,6 @@ from assay.errors import (
     Conflict,
     InvalidInput,
     NotFound,
-    PermissionDenied,
     Throttled,
 )
 from assay.tenancy.access import actor_for_membership, authorize, org_by_slug
@@ -43,11 +43,11 @@ def clean_email(email: str) -> str:
 def create_user(session: Session, actor: Actor, *, email: str, name: str, password: str) -> User:
     """Create a user account. The password is hashed with argon2id and never recorded.
 
-    Only the local operator creates free-standing users; org admins create users through
-    `tenancy.service.add_member`, which authorizes `user.create` on the organization first.
+    A free-standing user belongs to no organization, so the policy allows it to the local
+    operator only; org admins create users through `tenancy.service.add_member`, which
+    authorizes `user.create` on the organization first.
     """
-    if not actor.is_system:
-        raise PermissionDenied("users are created by adding them to an organization")
+    packaged_policy().check_installation(actor, "user.create")
     return new_user(session, actor, email=email, name=name, password=password)
 
 
@@ -84,10 +84,10 @@ def new_user(
 
 
 def set_password(session: Session, actor: Actor, email: str, password: str) -> User:
-    """Replace a user's password (local operator only: used by the CLI and the demo)."""
+    """Replace a user's password (the policy allows it to the local operator only: the CLI and
+    the demo). Authorized before the user is looked up, so a refusal tells nothing about it."""
+    packaged_policy().check_installation(actor, "user.set_password")
     user = get_user(session, email)
-    if not actor.is_system:
-        raise NotFound(f"user '{email}' not found")
     user.password_hash = hash_password(password)
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     record(
@@ -109,7 +109,11 @@ def get_user(session: Session, email: str) -> User:
     return user
 
 
-def list_users(session: Session, *, limit: int = 100, offset: int = 0) -> tuple[list[User], int]:
+def list_users(
+    session: Session, actor: Actor, *, limit: int = 100, offset: int = 0
+) -> tuple[list[User], int]:
+    """Every account of the installation (across organizations: the local operator only)."""
+    packaged_policy().check_installation(actor, "user.list")
     total = session.scalar(select(func.count()).select_from(User)) or 0
     rows = session.scalars(select(User).order_by(User.email).limit(limit).offset(offset))
     return list(rows), total
@@ -298,11 +302,12 @@ def _token_scope(actor: Actor) -> list[ColumnElement[bool]]:
     if actor.is_system:
         return []
     own = ApiToken.user_id == actor.user_id
-    if actor.role is not None and actor.organization_id is not None:
-        from assay.auth.policy import Relation, packaged_policy
-
-        if packaged_policy().allows(actor.role, "token.manage_all", Relation.SELF):
-            return [or_(own, ApiToken.organization_id == actor.organization_id)]
+    if (
+        actor.role is not None
+        and actor.organization_id is not None
+        and packaged_policy().allows(actor.role, "token.manage_all", Relation.SELF)
+    ):
+        return [or_(own, ApiToken.organization_id == actor.organization_id)]
     return [own, ApiToken.organization_id == actor.organization_id]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from assay.auditlog.chain import GENESIS_HASH, change_digest, event_hash, hashed_fields
 from assay.auditlog.models import AuditEvent
 from assay.auth.actor import Actor
+from assay.auth.policy import packaged_policy
 from assay.db.base import utcnow
 from assay.tenancy.access import authorize_slug
 from assay.tenancy.models import Organization
@@ -94,33 +95,42 @@ def list_events(
 
 @dataclass(frozen=True)
 class ChainReport:
-    """Outcome of walking the whole chain."""
+    """Outcome of walking the whole chain.
+
+    `head` is the hash of the last event verified (the genesis hash of an empty chain).
+    A chain cannot show that its newest events were deleted: compare `head` (and `checked`)
+    with a value kept elsewhere to detect truncation."""
 
     checked: int
     first_bad_id: int | None = None
     problem: str | None = None
+    head: str = GENESIS_HASH
 
     @property
     def intact(self) -> bool:
         return self.first_bad_id is None
 
 
-def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
-    """Recompute every digest and hash in order; report the first event that does not match."""
+def verify_chain(session: Session, actor: Actor, batch: int = 1000) -> ChainReport:
+    """Recompute every digest and hash in order; report the first event that does not match.
+
+    The chain spans every organization, so the policy allows this to the local operator only."""
+    packaged_policy().check_installation(actor, "audit_log.verify")
     expected_prev = GENESIS_HASH
     checked = 0
     rows = session.execute(
         select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)
     )
     for event in rows.scalars():
+        problem = None
         if event.prev_hash != expected_prev:
-            return ChainReport(
-                checked, event.id, "previous-hash link broken (event removed or reordered)"
-            )
-        if change_digest(event.detail) != event.digest:
-            return ChainReport(checked, event.id, "change detail does not match its digest")
-        if event_hash(event.prev_hash, _fields(event)) != event.hash:
-            return ChainReport(checked, event.id, "event hash does not match its content")
+            problem = "previous-hash link broken (event removed or reordered)"
+        elif change_digest(event.detail) != event.digest:
+            problem = "change detail does not match its digest"
+        elif event_hash(event.prev_hash, _fields(event)) != event.hash:
+            problem = "event hash does not match its content"
+        if problem is not None:
+            return ChainReport(checked, event.id, problem, head=expected_prev)
         expected_prev = event.hash
         checked += 1
-    return ChainReport(checked)
+    return ChainReport(checked, head=expected_prev)

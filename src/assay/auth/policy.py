@@ -110,6 +110,17 @@ class Policy:
         if rule is not None:
             raise PermissionDenied(f"separation of duties ({rule.id}): {rule.reason}")
 
+    def check_installation(self, actor: Actor, action: str) -> None:
+        """Raise PermissionDenied unless the actor may perform an action on the installation as
+        a whole (no target organization, so no relation): only the local operator may."""
+        if action not in self._grants:
+            raise KeyError(f"unknown action {action}")
+        if not actor.is_system:
+            raise PermissionDenied(
+                f"{action} is reserved to the local operator (the `assay` command without --as)"
+            )
+        self.check(actor, action, None)
+
 
 def load_policy(text: str) -> Policy:
     return Policy(PolicyDocument.model_validate(yaml.safe_load(text)))

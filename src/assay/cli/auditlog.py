@@ -82,19 +82,77 @@ def list_(
     page_note(len(rows), total, offset)
 
 
+ExpectHead = Annotated[
+    str | None,
+    typer.Option(
+        "--expect-head",
+        metavar="HASH",
+        help="The head hash recorded earlier (from a previous verify): exit 1 unless the chain "
+        "still ends there. Catches deletion of the newest events, which the chain alone cannot.",
+    ),
+]
+
+
 @app.command()
-def verify() -> None:
-    """Recompute the hash chain; exit 1 and name the first event that does not match."""
+def verify(expect_head: ExpectHead = None, json_: JsonOption = False) -> None:
+    """Recompute the hash chain; exit 1 and name the first event that does not match.
+
+    Prints the number of events and the head hash (the last event's): keep it elsewhere and
+    pass it to --expect-head later to detect events removed from the end of the chain."""
+    from sqlalchemy import func, select
+
+    from assay.auditlog.models import AuditEvent
     from assay.auditlog.service import verify_chain
 
+    expected = expect_head.strip().lower() if expect_head is not None else None
     with work() as w:
-        report = verify_chain(w.session)
-    if report.intact:
-        stdout.print(f"audit trail intact: {report.checked} events verified", markup=False)
-        return
-    stderr.print(
-        f"audit trail TAMPERED: event {report.first_bad_id}: {report.problem} "
-        f"({report.checked} events before it verified)",
-        markup=False,
-    )
-    raise typer.Exit(1)
+        report = verify_chain(w.session, w.actor)
+        expected_at = (
+            w.session.scalar(select(AuditEvent.id).where(AuditEvent.hash == expected))
+            if expected is not None and report.intact and report.head != expected
+            else None
+        )
+        newer = (
+            w.session.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.id > expected_at)
+            )
+            if expected_at is not None
+            else None
+        )
+    if not report.intact:
+        problem = (
+            f"audit trail TAMPERED: event {report.first_bad_id}: {report.problem} "
+            f"({report.checked} events before it verified)"
+        )
+    elif expected is not None and report.head != expected:
+        where = (
+            f"the expected head is event {expected_at}, followed by {newer} newer "
+            f"event{'' if newer == 1 else 's'}"
+            if expected_at is not None
+            else "the expected head is not in the chain (newest events deleted, or chain rebuilt)"
+        )
+        problem = (
+            f"audit trail does not end at the expected head: {report.checked} events end at "
+            f"{report.head}; {where}"
+        )
+    else:
+        problem = None
+    if json_:
+        print_json(
+            {
+                "intact": problem is None,
+                "events": report.checked,
+                "head": report.head,
+                "expected_head": expected,
+                "first_bad_id": report.first_bad_id,
+                "problem": problem,
+            }
+        )
+    elif problem is None:
+        stdout.print(
+            f"audit trail intact: {report.checked} events verified, head {report.head}",
+            markup=False,
+        )
+    if problem is not None:
+        stderr.print(problem, markup=False)
+        raise typer.Exit(1)

@@ -49,19 +49,40 @@ def _database_hint(exc: DBAPIError) -> str:
     return f"database error: {first_line}"
 
 
+def _os_error_reason(exc: OSError) -> str:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
+def one_line_reason(exc: BaseException) -> str | None:
+    """The one-line reason to show for an error a user can cause and fix (bad input,
+    configuration, files, the database), or None for a bug, which keeps its traceback."""
+    if isinstance(exc, AssayError):
+        return exc.message
+    if isinstance(exc, OSError):
+        return _os_error_reason(exc)
+    if "sqlalchemy" not in sys.modules:  # not loaded, so none of its errors was raised
+        return None
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        return _database_hint(exc)
+    if isinstance(exc, ArgumentError):  # includes NoSuchModuleError: an unknown driver
+        return f"ASSAY_DATABASE_URL cannot be used: {str(exc).splitlines()[0]}"
+    return None
+
+
 @contextmanager
 def errors_reported() -> Iterator[None]:
-    """Turn service and database errors into one line on stderr and exit code 1."""
+    """Turn service, configuration, file and database errors into one line on stderr and
+    exit code 1."""
     try:
         yield
-    except AssayError as exc:
-        fail(exc.message)
     except Exception as exc:
-        from sqlalchemy.exc import DBAPIError
-
-        if not isinstance(exc, DBAPIError):
+        reason = one_line_reason(exc)
+        if reason is None:
             raise
-        fail(_database_hint(exc))
+        fail(reason)
 
 
 @dataclass(frozen=True)

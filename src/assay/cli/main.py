@@ -87,8 +87,11 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Serve the web interface and the API."""
     import uvicorn
 
-    from assay.cli.context import stdout
+    from assay.cli.context import errors_reported, stdout
+    from assay.config import load_settings
 
+    with errors_reported():  # a configuration problem is one line here, not a server traceback
+        load_settings()
     stdout.print(f"Assay on http://{host}:{port}/  (API docs: /api/docs)", markup=False)
     uvicorn.run("assay.app:create_app", factory=True, host=host, port=port, log_level="info")
 
@@ -163,8 +166,25 @@ def _generate_clients(count: int) -> None:
 
 def run() -> None:
     """The console script. A command of one group imports only that group (`assay audit host`
-    need not load the database layer); `assay risk simulate` skips even Typer's tree."""
-    args = sys.argv[1:]
+    need not load the database layer); `assay risk simulate` skips even Typer's tree.
+
+    An error a user can fix (configuration, files, the database) that escaped its command is
+    still reported as one line on stderr with exit code 1, never as a traceback."""
+    try:
+        _dispatch(sys.argv[1:])
+    except Exception as exc:
+        from assay.cli.context import fail, one_line_reason
+
+        reason = one_line_reason(exc)
+        if reason is None:
+            raise
+        try:
+            fail(reason)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
+
+
+def _dispatch(args: list[str]) -> None:
     if args == ["--version"]:
         print(f"assay {__version__}")
         return

@@ -71,7 +71,7 @@ def list_(json_: JsonOption = False, limit: LimitOption = 100, offset: OffsetOpt
     from assay.tenancy.access import memberships_of
 
     with work() as w:
-        users, total = list_users(w.session, limit=limit, offset=offset)
+        users, total = list_users(w.session, w.actor, limit=limit, offset=offset)
         rows: list[dict[str, Any]] = [
             {
                 "email": u.email,

@@ -8,9 +8,11 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assay.config import settings
+from assay.errors import ConfigurationError
 
 IMMEDIATE_OPTION = "assay_write_transaction"
 
@@ -33,13 +35,20 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine for `url`; SQLite connections get WAL, foreign keys and a busy timeout."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    """Create an engine for `url`; SQLite connections get WAL, foreign keys and a busy timeout.
+
+    A URL that cannot be parsed, or names a driver that is not installed, is a
+    ConfigurationError naming `ASSAY_DATABASE_URL` (never the URL: it may hold a password)."""
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ValueError, ImportError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigurationError(f"ASSAY_DATABASE_URL cannot be used: {reason}") from exc
 
 
 @lru_cache(maxsize=4)
