@@ -247,14 +247,11 @@ async def read_upload(
     return reader.upload
 
 
-async def read_json_body(request: Request, *, max_bytes: int) -> bytes:
-    """A JSON request body of at most `max_bytes`, refused (413) as soon as it passes the limit
-    and never read to its end; 415 for another media type."""
-    kind, _ = parse_options_header(request.headers.get("content-type", ""))
-    if kind.decode("latin-1").lower() != "application/json":
-        raise UnsupportedMediaType("send the body as application/json")
-    declared = request.headers.get("content-length", "")
+async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
+    """The whole body, or ContentTooLarge (413) the moment it passes `max_bytes`: first by its
+    declared length, then by the bytes received (a chunked body declares none)."""
     too_large = ContentTooLarge(f"the body is larger than {human_bytes(max_bytes)}")
+    declared = request.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > max_bytes:
         raise too_large
     body = bytearray()
@@ -263,6 +260,15 @@ async def read_json_body(request: Request, *, max_bytes: int) -> bytes:
         if len(body) > max_bytes:
             raise too_large
     return bytes(body)
+
+
+async def read_json_body(request: Request, *, max_bytes: int) -> bytes:
+    """A JSON request body of at most `max_bytes`, refused (413) as soon as it passes the limit
+    and never read to its end; 415 for another media type."""
+    kind, _ = parse_options_header(request.headers.get("content-type", ""))
+    if kind.decode("latin-1").lower() != "application/json":
+        raise UnsupportedMediaType("send the body as application/json")
+    return await read_bounded_body(request, max_bytes)
 
 
 def content_disposition(filename: str) -> str:

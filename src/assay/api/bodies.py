@@ -22,28 +22,12 @@ from starlette.types import Message, Receive
 
 from assay.api.openapi import problem_responses
 from assay.config import settings
-from assay.errors import ContentTooLarge
-from assay.transfer import human_bytes
+from assay.transfer import read_bounded_body
 
 
 def json_body_limit() -> int:
     """Bytes of a JSON request body the API accepts (`ASSAY_MAX_JSON_BODY`)."""
     return settings().max_json_body
-
-
-async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
-    """The whole body, or ContentTooLarge (413) the moment it passes `max_bytes`: first by its
-    declared length, then by the bytes received (a chunked body declares none)."""
-    too_large = ContentTooLarge(f"the request body is larger than {human_bytes(max_bytes)}")
-    declared = request.headers.get("content-length", "").strip()
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > max_bytes:
-            raise too_large
-    return bytes(body)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
