@@ -62,6 +62,14 @@ def csrf(html: str) -> str:
     return found.group(1)
 
 
+def sign_in(web: httpx.Client, email: str, password: str) -> httpx.Response:
+    """Post the sign-in form with the CSRF token of a freshly fetched page."""
+    page = web.get("/login")
+    return web.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf(page.text)}
+    )
+
+
 @contextmanager
 def serving_verbosely(caplog: pytest.LogCaptureFixture) -> Iterator[str]:
     """The app under uvicorn at log level `trace`, its loggers also feeding caplog."""
@@ -143,26 +151,10 @@ def test_secrets_never_reach_logs_or_output(
         serving_verbosely(all_logs) as base,
         httpx.Client(base_url=base, follow_redirects=False, timeout=30) as web,
     ):
-        page = web.get("/login")
-        refused = web.post(
-            "/login",
-            data={
-                "email": "ada@northwind.test",
-                "password": WRONG_PASSWORD,
-                "csrf_token": csrf(page.text),
-            },
-        )
+        refused = sign_in(web, "ada@northwind.test", WRONG_PASSWORD)
         assert refused.status_code == 401
         outputs.append(refused.text)
-        page = web.get("/login")
-        signed_in = web.post(
-            "/login",
-            data={
-                "email": "ada@northwind.test",
-                "password": STDIN_PASSWORD,
-                "csrf_token": csrf(page.text),
-            },
-        )
+        signed_in = sign_in(web, "ada@northwind.test", STDIN_PASSWORD)
         assert signed_in.status_code == 303
         session_cookie = web.cookies.get("assay_session")
         assert session_cookie
