@@ -9,15 +9,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from assay.app import create_app
 from assay.tenancy.models import Role
 from tests.api.support import AuthFor, bearer, issue_token
 from tests.factories import World, build_world
 
 
 @pytest.fixture
-def app() -> FastAPI:
-    return create_app()
+def app(shared_app: FastAPI) -> FastAPI:
+    return shared_app
 
 
 @pytest.fixture

@@ -98,17 +98,17 @@ def test_the_app_still_works_after_a_conflict(
     assert client.get(url, headers=headers).json()["total"] == 2
 
 
-def test_a_conflict_at_commit_is_409_too(app: FastAPI, world: World, engine: Engine) -> None:
+def test_a_conflict_at_commit_is_409_too(fresh_app: FastAPI, world: World, engine: Engine) -> None:
     """The unit of work commits after the route returned (a row added without a flush): the
     constraint fires then, and is answered the same way."""
 
-    @app.post("/api/v1/test-only/duplicate-organization", status_code=201)
+    @fresh_app.post("/api/v1/test-only/duplicate-organization", status_code=201)
     def add_duplicate(session: DbSession) -> dict[str, str]:
         session.add(Organization(slug="client-a", name="Twin", kind=OrgKind.MSP))
         return {"added": "client-a"}
 
     before = snapshot(engine)
-    with TestClient(app) as client:
+    with TestClient(fresh_app) as client:
         response = client.post("/api/v1/test-only/duplicate-organization")
     assert_problem(response, 409)
     assert snapshot(engine) == before

@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from assay.app import create_app
 from assay.db.registry import Base
 from tests.factories import PASSWORD, World, build_world
 
@@ -33,8 +33,8 @@ def world(session: Session) -> World:
 
 
 @pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(), follow_redirects=False) as test_client:
+def client(shared_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(shared_app, follow_redirects=False) as test_client:
         yield test_client
 
 

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from assay.app import create_app
 from assay.tenancy.models import Role
 from tests.api.support import AuthFor, bearer, issue_token
 from tests.factories import World
@@ -23,8 +23,8 @@ NEXT_YEAR = (date.today() + timedelta(days=365)).isoformat()
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+def client(shared_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(shared_app) as test_client:
         yield test_client
 
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from assay.app import create_app
 from assay.risk import service
 from assay.risk.models import Risk, RiskStatus
 from tests.factories import SYSTEM, World
@@ -22,8 +22,8 @@ FAIR = {"tef": "1,4,12", "vuln": "0.1,0.3,0.6", "lm": "20000,150000,2000000"}
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(), follow_redirects=False) as test_client:
+def client(shared_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(shared_app, follow_redirects=False) as test_client:
         yield test_client
 
 

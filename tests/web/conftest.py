@@ -7,16 +7,14 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from assay.app import create_app
 from tests.factories import World, build_world
 
 
 @pytest.fixture
-def app(engine: Engine) -> FastAPI:
-    return create_app()
+def app(shared_app: FastAPI) -> FastAPI:
+    return shared_app
 
 
 @pytest.fixture
