@@ -142,10 +142,58 @@ mappings:
 
 def load_catalogs(engine: Engine | None = None) -> None:
     """Load the built-in catalogs (CSF 2.0, CIS v8.1 and their crosswalk) and commit them."""
-    from assay.catalog.service import sync_builtin
-
     with unit_of_work(engine) as session:
+        sync_catalogs(session)
+
+
+_BUILTIN_ROWS: dict[str, list[dict[str, Any]]] = {}
+"""What `sync_builtin` wrote into an empty database, by table, kept once per test process."""
+
+
+def sync_catalogs(session: Session) -> None:
+    """`sync_builtin` into `session`. Into a database with no catalog and no audit event yet
+    (every test starts with one), the rows the first real load of this process wrote are
+    inserted again as they were, ids and audit chain included: the same result in a tenth of the
+    time (loading the catalogs costs 0.1 s on SQLite and 0.3 s on PostgreSQL a test)."""
+    from sqlalchemy import func, insert, select
+
+    from assay.auditlog.models import AuditEvent
+    from assay.catalog.models import Framework
+    from assay.catalog.service import sync_builtin
+    from assay.db.registry import Base
+
+    empty = all(
+        session.scalar(select(func.count()).select_from(model)) == 0
+        for model in (Framework, AuditEvent)
+    )
+    if not empty:
         sync_builtin(session, SYSTEM)
+        return
+    if not _BUILTIN_ROWS:
+        sync_builtin(session, SYSTEM)
+        session.flush()
+        for table in Base.metadata.sorted_tables:
+            if table.name in _CATALOG_TABLES:
+                rows = session.execute(select(table).order_by(*table.primary_key.columns))
+                _BUILTIN_ROWS[table.name] = [dict(row._mapping) for row in rows]
+        return
+    for table in Base.metadata.sorted_tables:
+        if _BUILTIN_ROWS.get(table.name):
+            session.execute(insert(table), _BUILTIN_ROWS[table.name])
+
+
+_CATALOG_TABLES = frozenset(
+    {
+        "frameworks",
+        "controls",
+        "control_ancestors",
+        "baselines",
+        "baseline_controls",
+        "mapping_sets",
+        "mappings",
+        "audit_events",
+    }
+)
 
 
 def load_mini_catalog(engine: Engine | None = None) -> None:

@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from assay.assess.models import Assessment
 from assay.assess.workflow import NewAssessment, create_assessment
-from assay.catalog.service import sync_builtin
 from assay.tenancy.models import Role
-from tests.factories import SYSTEM, World, build_world
+from tests.factories import World, build_world, sync_catalogs
 
 
 @dataclass
@@ -23,7 +22,7 @@ class AssessWorld:
 @pytest.fixture
 def aw(session: Session) -> AssessWorld:
     world = build_world(session)
-    sync_builtin(session, SYSTEM)
+    sync_catalogs(session)
     assessment = create_assessment(
         session,
         world.actor("northwind", Role.ADMIN),

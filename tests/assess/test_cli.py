@@ -19,9 +19,8 @@ from typer.testing import CliRunner
 
 from assay.assess.models import Answer, AnswerState, Evidence, Verification
 from assay.auditlog.models import AuditEvent
-from assay.catalog.service import sync_builtin
 from assay.cli.main import app
-from tests.factories import SYSTEM, build_world
+from tests.factories import build_world, sync_catalogs
 
 runner = CliRunner()
 
@@ -56,7 +55,7 @@ def refused(*args: str, code: int = 1) -> str:
 @pytest.fixture(autouse=True)
 def world(session: Session) -> None:
     build_world(session)
-    sync_builtin(session, SYSTEM)
+    sync_catalogs(session)
     session.commit()
 
 
