@@ -63,13 +63,10 @@ def one_line_reason(exc: BaseException) -> str | None:
         return _os_error_reason(exc)
     if "sqlalchemy" not in sys.modules:  # not loaded, so none of its errors was raised
         return None
-    from sqlalchemy.exc import ArgumentError, DBAPIError
+    from sqlalchemy.exc import DBAPIError
 
-    if isinstance(exc, DBAPIError):
-        return _database_hint(exc)
-    if isinstance(exc, ArgumentError):  # includes NoSuchModuleError: an unknown driver
-        return f"ASSAY_DATABASE_URL cannot be used: {str(exc).splitlines()[0]}"
-    return None
+    # a bad URL or driver is already a ConfigurationError (db.engine.make_engine)
+    return _database_hint(exc) if isinstance(exc, DBAPIError) else None
 
 
 @contextmanager
